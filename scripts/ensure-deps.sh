@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what pgrepl and its tests need when it is missing: PostgreSQL server programs (12+).
+# Idempotent and quiet when everything is present. Used by `npm test` and by the README's main command.
+set -euo pipefail
+
+have_server() {
+  local dir
+  for dir in "${PGREPL_BINDIR:-}" "$(pg_config --bindir 2>/dev/null || true)" /usr/lib/postgresql/*/bin; do
+    [ -n "$dir" ] && [ -x "$dir/initdb" ] && [ -x "$dir/pg_basebackup" ] && [ -x "$dir/postgres" ] && return 0
+  done
+  command -v initdb >/dev/null && command -v pg_basebackup >/dev/null && command -v postgres >/dev/null
+}
+
+if have_server; then exit 0; fi
+
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+  echo "pgrepl: PostgreSQL server programs not found; install them (e.g. 'sudo apt-get install postgresql' or 'brew install postgresql') and retry" >&2
+  exit 1
+fi
+
+echo "pgrepl: installing PostgreSQL server programs with apt-get ..." >&2
+# Debian's package would otherwise create and start a 'main' cluster on port 5432, taking the port
+# pgrepl's first node wants. pgrepl runs its own servers.
+if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+  mkdir -p /etc/postgresql-common
+  echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.conf
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq postgresql postgresql-contrib >/dev/null
+have_server

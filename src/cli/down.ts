@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { destroy, down } from '../cluster/down.js';
+import { resolveClusterDir } from '../cluster/location.js';
+import { openCluster } from '../cluster/open.js';
+import { action, printResult, type CommonOptions } from './output.js';
+import { withCommonOptions } from './options.js';
+import { progressPrinter } from './progress.js';
+
+interface DownFlags extends CommonOptions {
+  readonly destroy?: boolean;
+}
+
+export function registerDown(program: Command): void {
+  withCommonOptions(program.command('down'))
+    .description('stop every node cleanly, keeping data (--destroy also deletes the cluster)')
+    .option('--destroy', 'also delete the cluster directory (only one pgrepl created)')
+    .action(
+      action(async (flags: DownFlags) => {
+        const cluster = await openCluster(resolveClusterDir(flags.dir));
+        const stopped = await down(cluster, progressPrinter(Boolean(flags.json)));
+        if (flags.destroy) await destroy(cluster);
+        const result = { dir: cluster.layout.root, stopped, destroyed: Boolean(flags.destroy) };
+        printResult(flags, result, () =>
+          [`stopped ${stopped.length > 0 ? stopped.join(', ') : 'nothing (no node was running)'}`, flags.destroy ? `deleted ${cluster.layout.root}` : 'data kept; `pgrepl up` starts it again'].join('\n'),
+        );
+      }),
+    );
+}

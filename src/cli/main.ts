@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerDown } from './down.js';
+import { registerLogs } from './logs.js';
+import { registerPsql } from './psql.js';
+import { registerStatus } from './status.js';
+import { registerUp } from './up.js';
+import { registerUrl } from './url.js';
+
+const program = new Command('pgrepl')
+  .description('A PostgreSQL primary with streaming hot-standby replicas, done right, in one command.')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+for (const register of [registerUp, registerStatus, registerUrl, registerDown, registerPsql, registerLogs]) register(program);
+for (const command of program.commands) command.exitOverride();
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (!(error instanceof CommanderError)) throw error;
+  // Help and version are exits too, with code 0; usage errors were already printed by commander.
+  process.exitCode = error.exitCode === 0 ? 0 : 2;
+}

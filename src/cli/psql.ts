@@ -1,0 +1,26 @@
+import { spawn } from 'node:child_process';
+import type { Command } from 'commander';
+import { resolveClusterDir } from '../cluster/location.js';
+import { openCluster } from '../cluster/open.js';
+import { clusterUrl } from '../cluster/url.js';
+import { action, type CommonOptions } from './output.js';
+import { withCommonOptions } from './options.js';
+
+export function registerPsql(program: Command): void {
+  withCommonOptions(program.command('psql'))
+    .description('open psql on a node (default: the primary); arguments after -- go to psql')
+    .argument('[NAME]', 'node name')
+    .argument('[ARGS...]', 'psql arguments (after --)')
+    .action(
+      action(async (name: string | undefined, args: string[], flags: CommonOptions) => {
+        const cluster = await openCluster(resolveClusterDir(flags.dir));
+        const url = clusterUrl(cluster, name);
+        const code = await new Promise<number>((resolve, reject) => {
+          const child = spawn(cluster.bin.path('psql'), [url, ...args], { stdio: 'inherit' });
+          child.once('error', reject);
+          child.once('exit', (c) => resolve(c ?? 1));
+        });
+        process.exitCode = code;
+      }),
+    );
+}

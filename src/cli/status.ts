@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { assess, type ClusterStatus, type NodeStatus } from '../cluster/assess.js';
+import { resolveClusterDir } from '../cluster/location.js';
+import { observeCluster } from '../cluster/observe.js';
+import { openCluster } from '../cluster/open.js';
+import { action, printResult, type CommonOptions } from './output.js';
+import { withCommonOptions } from './options.js';
+
+const dash = (v: unknown): string => (v === null || v === undefined ? '-' : String(v));
+
+function lag(node: NodeStatus): string {
+  if (node.role === 'primary') return '';
+  const bytes = node.lagBytes === null ? '-' : `${node.lagBytes} B`;
+  const time = node.replayLagMs === null ? '-' : `${node.replayLagMs} ms`;
+  return `${bytes} / ${time}`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
+  return rows.map((r) => r.map((cell, col) => cell.padEnd(widths[col]!)).join('  ').trimEnd()).join('\n');
+}
+
+export function renderStatus(status: ClusterStatus): string {
+  const rows = [['NAME', 'ROLE', 'STATE', 'ADDRESS', 'UPSTREAM', 'TL', 'LSN', 'REPLAY LSN', 'LAG (bytes / time)', 'SYNC']];
+  for (const n of status.nodes) {
+    rows.push([n.name, n.role, n.state, `${n.host}:${n.port}`, dash(n.upstream), dash(n.timeline), dash(n.lsn), dash(n.replayLsn), lag(n) || '-', dash(n.syncState)]);
+  }
+  const slots = status.nodes.flatMap((n) =>
+    n.slots.map((s) => `  ${n.name}/${s.name}: ${s.active ? 'active' : 'inactive'}, wal ${dash(s.walStatus)}, retains ${s.retainedBytes === null ? '-' : `${(s.retainedBytes / 2 ** 20).toFixed(1)} MB`}`),
+  );
+  const parts = [table(rows)];
+  if (slots.length > 0) parts.push('', 'slots:', ...slots);
+  if (status.warnings.length > 0) parts.push('', ...status.warnings.map((w) => `warning: ${w}`));
+  return parts.join('\n');
+}
+
+export function registerStatus(program: Command): void {
+  withCommonOptions(program.command('status'))
+    .description('role, state, lag and slots of every node, with warnings')
+    .action(
+      action(async (flags: CommonOptions) => {
+        const cluster = await openCluster(resolveClusterDir(flags.dir));
+        const status = assess(await observeCluster(cluster), cluster.spec.replication);
+        printResult(flags, { dir: cluster.layout.root, ...status }, () => renderStatus(status));
+      }),
+    );
+}

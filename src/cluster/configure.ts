@@ -1,0 +1,62 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CONF_FILE, INCLUDE_LINE, renderServerConf } from '../pg/conf.js';
+import { renderHba } from '../pg/hba.js';
+import type { NodeSpec } from '../spec/schema.js';
+import type { Cluster } from './context.js';
+
+async function readOrEmpty(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The synchronous_standby_names pgrepl wants; asynchronous until quorum settings exist in the spec. */
+function synchronousStandbyNames(): string {
+  return '';
+}
+
+/**
+ * Brings a node's pgrepl-owned files (pgrepl.conf, pg_hba.conf, the include line) to what the spec
+ * says. Returns true when anything changed, so a running server can be told to reload.
+ */
+export async function writeServerFiles(cluster: Cluster, node: NodeSpec): Promise<boolean> {
+  const dataDir = cluster.layout.dataDir(node.name);
+  const { replication } = cluster.spec;
+  const wanted = new Map<string, string>([
+    [
+      CONF_FILE,
+      renderServerConf({
+        name: node.name,
+        listenAddresses: [node.host],
+        port: node.port,
+        maxWalSenders: replication.maxWalSenders,
+        maxReplicationSlots: replication.maxReplicationSlots,
+        maxSlotWalKeepSizeMb: replication.maxSlotWalKeepSizeMb,
+        walKeepSizeMb: replication.walKeepSizeMb,
+        synchronousStandbyNames: synchronousStandbyNames(),
+      }),
+    ],
+    [
+      'pg_hba.conf',
+      renderHba({
+        replicationUser: replication.user,
+        nodeAddresses: cluster.spec.nodes.map((n) => n.host),
+        clientAddresses: [...new Set(cluster.spec.nodes.map((n) => n.host))],
+      }),
+    ],
+  ]);
+  const mainConf = join(dataDir, 'postgresql.conf');
+  const main = await readOrEmpty(mainConf);
+  if (!main.includes(INCLUDE_LINE)) wanted.set('postgresql.conf', `${main.trimEnd()}\n\n${INCLUDE_LINE}\n`);
+  let changed = false;
+  for (const [file, content] of wanted) {
+    const path = join(dataDir, file);
+    if ((await readOrEmpty(path)) === content) continue;
+    await cluster.layout.writeFile(path, content, 0o600);
+    changed = true;
+  }
+  return changed;
+}

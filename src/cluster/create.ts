@@ -1,0 +1,100 @@
+import { mkdir, rm, rmdir, statfs } from 'node:fs/promises';
+import { findBinaries } from '../pg/binaries.js';
+import { OsUserError } from '../pg/errors.js';
+import { canUse, resolveOsUser, type OsUser } from '../pg/os-user.js';
+import { renderSpec } from '../spec/file.js';
+import { clusterSpecSchema, type ClusterSpec } from '../spec/schema.js';
+import { findFreePorts, isPortFree } from '../util/ports.js';
+import type { Cluster } from './context.js';
+import { PortInUseError } from './errors.js';
+import { ClusterLayout } from './layout.js';
+import { classifyDir, notAClusterError } from './open.js';
+import { createSecrets } from './secrets.js';
+
+export interface CreateOptions {
+  readonly replicas: number;
+  /** First port; nodes get port, port+1, ... When omitted, the first free ports from 5432 up. */
+  readonly port?: number;
+  readonly bindir?: string;
+  readonly osUser?: string;
+}
+
+export const DEFAULT_FIRST_PORT = 5432;
+
+/** Ports for `count` new nodes: exactly port..port+count-1 when asked for, else the first free ones. */
+export async function choosePorts(count: number, port: number | undefined, taken: ReadonlySet<number> = new Set()): Promise<number[]> {
+  if (port === undefined) return findFreePorts(count, DEFAULT_FIRST_PORT, taken);
+  const ports = Array.from({ length: count }, (_, i) => port + i);
+  for (const p of ports) {
+    if (p > 65535) throw new PortInUseError(`port ${p} is out of range`, { hint: 'choose a lower --port' });
+    if (taken.has(p) || !(await isPortFree(p))) {
+      throw new PortInUseError(`port ${p} is already in use`, { hint: `choose another --port, or omit it to use the first free ports from ${DEFAULT_FIRST_PORT}` });
+    }
+  }
+  return ports;
+}
+
+/**
+ * The slot WAL cap: 2 GiB, or a tenth of the free disk when that is smaller, never below 256 MiB.
+ * Recorded in the spec, so it does not drift as the disk fills.
+ */
+async function slotWalCapMb(dir: string): Promise<number> {
+  try {
+    const fs = await statfs(dir);
+    const freeMb = Math.floor((fs.bavail * fs.bsize) / 2 ** 20);
+    return Math.max(256, Math.min(2048, Math.floor(freeMb / 10)));
+  } catch {
+    return 2048;
+  }
+}
+
+export function initialSpec(ports: readonly number[], user: OsUser, capMb: number, bindir?: string): ClusterSpec {
+  return clusterSpecSchema.parse({
+    version: 1,
+    postgres: { ...(bindir ? { bindir } : {}), ...(user.switchTo ? { osUser: user.name } : {}) },
+    replication: { maxSlotWalKeepSizeMb: capMb },
+    nodes: ports.map((port, i) => ({ name: `pg${i + 1}`, host: '127.0.0.1', port, ...(i > 0 ? { upstream: 'pg1' } : {}) })),
+  });
+}
+
+/** Makes `root` (remembering whether it existed) and proves the PostgreSQL user can use it. */
+async function prepareRoot(root: string, user: OsUser, existed: boolean): Promise<ClusterLayout> {
+  await mkdir(root, { recursive: true, mode: 0o755 });
+  const layout = new ClusterLayout(root, user);
+  await layout.ensureDir(root, 0o700);
+  if (!(await canUse(user, root))) {
+    if (!existed) await rmdir(root).catch(() => undefined);
+    throw new OsUserError(`the OS user '${user.name}' that runs PostgreSQL cannot reach ${root} (a parent directory is closed to it)`, {
+      hint: 'choose a --dir outside private home directories, e.g. /var/lib/pgrepl/NAME or /tmp/NAME',
+    });
+  }
+  return layout;
+}
+
+/**
+ * Writes a new cluster's spec, secrets and marker into an absent or empty directory. Nothing is
+ * started; `up` does that. Refuses a directory that holds anything else.
+ */
+export async function createCluster(root: string, options: CreateOptions): Promise<Cluster> {
+  const kind = await classifyDir(root);
+  if (kind === 'foreign' || kind === 'cluster') throw notAClusterError(root);
+  const bin = await findBinaries(options.bindir);
+  const user = await resolveOsUser(options.osUser);
+  const ports = await choosePorts(options.replicas + 1, options.port);
+  const layout = await prepareRoot(root, user, kind === 'empty');
+  try {
+    const spec = initialSpec(ports, user, await slotWalCapMb(root), options.bindir);
+    await layout.writeFile(layout.marker, `${JSON.stringify({ createdDir: kind === 'absent', createdAt: new Date().toISOString() })}\n`, 0o644);
+    const secrets = await createSecrets(layout, spec.replication.user);
+    await layout.writeFile(layout.specFile, renderSpec(spec), 0o644);
+    return { layout, spec, bin, user, secrets };
+  } catch (error) {
+    if (kind === 'absent') await rm(root, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+export async function saveSpec(cluster: Cluster, spec: ClusterSpec): Promise<Cluster> {
+  await cluster.layout.writeFile(cluster.layout.specFile, renderSpec(spec), 0o644);
+  return { ...cluster, spec };
+}

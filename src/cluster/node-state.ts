@@ -1,0 +1,22 @@
+import type { ClusterLayout } from './layout.js';
+
+/**
+ * How far pgrepl got building a node, written before each long step so an interrupted run can be
+ * told apart from data pgrepl never made: a data dir with no state file is not ours to touch.
+ */
+export type NodeBuildState =
+  | { readonly phase: 'initializing' }
+  | { readonly phase: 'cloning'; readonly from: string }
+  | { readonly phase: 'ready' };
+
+export async function readNodeState(layout: ClusterLayout, name: string): Promise<NodeBuildState | null> {
+  try {
+    return JSON.parse(await layout.readFile(layout.nodeStateFile(name))) as NodeBuildState;
+  } catch {
+    return null;
+  }
+}
+
+export async function writeNodeState(layout: ClusterLayout, name: string, state: NodeBuildState): Promise<void> {
+  await layout.writeFile(layout.nodeStateFile(name), `${JSON.stringify(state)}\n`, 0o644);
+}

@@ -1,0 +1,56 @@
+import { access, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { findBinaries } from '../pg/binaries.js';
+import { resolveOsUser } from '../pg/os-user.js';
+import { readSpec, SPEC_FILE } from '../spec/file.js';
+import type { Cluster } from './context.js';
+import { NoClusterError, NotAClusterError } from './errors.js';
+import { ClusterLayout } from './layout.js';
+import { loadSecrets } from './secrets.js';
+
+export interface OpenOptions {
+  readonly bindir?: string;
+  readonly osUser?: string;
+}
+
+/** What is at a directory: nothing, an empty dir, a pgrepl cluster, or something else. */
+export type DirKind = 'absent' | 'empty' | 'cluster' | 'foreign';
+
+export async function classifyDir(root: string): Promise<DirKind> {
+  let entries: string[];
+  try {
+    entries = await readdir(root);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return 'foreign';
+    throw error;
+  }
+  if (entries.length === 0) return 'empty';
+  try {
+    await access(join(root, SPEC_FILE));
+    return 'cluster';
+  } catch {
+    return 'foreign';
+  }
+}
+
+export function notAClusterError(root: string): NotAClusterError {
+  return new NotAClusterError(`${root} exists and is not a pgrepl cluster (no pgrepl.yaml); pgrepl leaves it untouched`, {
+    hint: 'choose an empty or new directory with --dir',
+  });
+}
+
+/** Loads an existing cluster: spec, binaries, OS user and secrets. */
+export async function openCluster(root: string, options: OpenOptions = {}): Promise<Cluster> {
+  const kind = await classifyDir(root);
+  if (kind === 'foreign') throw notAClusterError(root);
+  if (kind !== 'cluster') {
+    throw new NoClusterError(`no pgrepl cluster at ${root}`, { hint: `create one with \`pgrepl up --dir ${root}\`` });
+  }
+  const spec = await readSpec(join(root, SPEC_FILE));
+  const user = await resolveOsUser(options.osUser ?? spec.postgres.osUser);
+  const layout = new ClusterLayout(root, user);
+  const bin = await findBinaries(options.bindir ?? spec.postgres.bindir);
+  const secrets = await loadSecrets(layout, spec.replication.user);
+  return { layout, spec, bin, user, secrets };
+}

@@ -1,0 +1,59 @@
+import { basebackup } from '../pg/basebackup.js';
+import { startServer } from '../pg/server.js';
+import type { NodeSpec } from '../spec/schema.js';
+import { nodeNamed } from '../spec/topology.js';
+import { writeServerFiles } from './configure.js';
+import { instanceOf, replicationConninfo, type Cluster } from './context.js';
+import type { OnEvent } from './events.js';
+import { assertPortFreeFor, inspectNodeData, removeHalfBuilt } from './node-data.js';
+import { writeNodeState } from './node-state.js';
+import { ensureSlotsOn } from './primary.js';
+
+export interface ReplicaOptions {
+  readonly onEvent: OnEvent;
+}
+
+function upstreamOf(cluster: Cluster, node: NodeSpec): NodeSpec {
+  const upstream = node.upstream === undefined ? undefined : nodeNamed(cluster.spec, node.upstream);
+  if (!upstream) throw new Error(`invariant: validated spec gives ${node.name} an upstream`);
+  return upstream;
+}
+
+/** Clones `node` from its upstream through its own slot. Marked `cloning` first, `ready` last. */
+async function cloneReplica(cluster: Cluster, node: NodeSpec, options: ReplicaOptions): Promise<void> {
+  const upstream = upstreamOf(cluster, node);
+  await ensureSlotsOn(cluster, upstream);
+  await cluster.layout.ensureDir(cluster.layout.nodeDir(node.name), 0o700);
+  await writeNodeState(cluster.layout, node.name, { phase: 'cloning', from: upstream.name });
+  options.onEvent({ type: 'step', node: node.name, message: `cloning from ${upstream.name} (pg_basebackup -X stream -c fast -S ${node.name} -R)` });
+  await basebackup({
+    bin: cluster.bin,
+    user: cluster.user,
+    dataDir: cluster.layout.dataDir(node.name),
+    cwd: cluster.layout.nodeDir(node.name),
+    conninfo: replicationConninfo(cluster, node, upstream),
+    slot: node.name,
+    onProgress: (p) => options.onEvent({ type: 'clone', node: node.name, ...p }),
+  });
+  await writeServerFiles(cluster, node);
+  await writeNodeState(cluster.layout, node.name, { phase: 'ready' });
+}
+
+/**
+ * Converges one replica: cloned if absent, re-cloned if an earlier clone was cut short (its data dir
+ * is pgrepl's own, so removing it loses nothing), then started as a hot standby.
+ */
+export async function ensureReplica(cluster: Cluster, node: NodeSpec, options: ReplicaOptions): Promise<{ cloned: boolean }> {
+  const data = await inspectNodeData(cluster, node);
+  if (data.kind === 'half-built') {
+    options.onEvent({ type: 'warning', node: node.name, message: 'found a clone an earlier run left half-built; removing it and cloning again' });
+    await removeHalfBuilt(cluster, node);
+  }
+  const cloned = data.kind !== 'ready';
+  if (cloned) await cloneReplica(cluster, node, options);
+  else await writeServerFiles(cluster, node);
+  await assertPortFreeFor(cluster, node);
+  options.onEvent({ type: 'step', node: node.name, message: `starting hot standby on ${node.host}:${node.port}` });
+  await startServer(instanceOf(cluster, node));
+  return { cloned };
+}

@@ -1,0 +1,89 @@
+import type { NodeSpec } from '../spec/schema.js';
+import { nextNodeName, primaryOf, replicasOf } from '../spec/topology.js';
+import { UsageError } from '../errors.js';
+import type { Cluster } from './context.js';
+import { findFreePorts } from '../util/ports.js';
+import { choosePorts, createCluster, saveSpec } from './create.js';
+import type { OnEvent } from './events.js';
+import { classifyDir, openCluster } from './open.js';
+import { ensurePrimary } from './primary.js';
+import { proveReplication, type ReplicaProof } from './prove.js';
+import { ensureReplica } from './replica.js';
+
+export interface UpOptions {
+  readonly root: string;
+  /** Desired replica count; undefined keeps what the spec has (1 for a new cluster). */
+  readonly replicas?: number;
+  readonly port?: number;
+  readonly bindir?: string;
+  readonly osUser?: string;
+  readonly onEvent: OnEvent;
+}
+
+export interface UpResult {
+  readonly dir: string;
+  readonly created: boolean;
+  readonly primary: string;
+  readonly cloned: readonly string[];
+  readonly proofs: readonly ReplicaProof[];
+}
+
+export const DEFAULT_REPLICAS = 1;
+
+/** Adds replicas of the primary to the spec until it has `wanted`; never removes any. */
+async function growSpec(cluster: Cluster, wanted: number, port: number | undefined): Promise<Cluster> {
+  const have = replicasOf(cluster.spec).length;
+  if (wanted < have) {
+    throw new UsageError(`the cluster has ${have} replicas; --replicas ${wanted} would remove some, and up never removes nodes`, {
+      hint: 'use `pgrepl remove-replica NAME` to retire one',
+    });
+  }
+  if (wanted === have) return cluster;
+  const taken = new Set(cluster.spec.nodes.map((n) => n.port));
+  // New nodes continue the cluster's port sequence unless --port says where.
+  const ports = port === undefined ? await findFreePorts(wanted - have, Math.max(...taken) + 1, taken) : await choosePorts(wanted - have, port, taken);
+  const nodes: NodeSpec[] = [...cluster.spec.nodes];
+  const primary = primaryOf(cluster.spec).name;
+  for (const p of ports) {
+    const name = nextNodeName({ ...cluster.spec, nodes });
+    nodes.push({ name, host: '127.0.0.1', port: p, upstream: primary });
+  }
+  return saveSpec(cluster, { ...cluster.spec, nodes });
+}
+
+/** Nodes grouped so each group's upstreams are all in earlier groups: clone group by group, in parallel. */
+function byDepth(cluster: Cluster): NodeSpec[][] {
+  const levels: NodeSpec[][] = [];
+  let frontier = [primaryOf(cluster.spec).name];
+  for (;;) {
+    const next = cluster.spec.nodes.filter((n) => n.upstream !== undefined && frontier.includes(n.upstream));
+    if (next.length === 0) return levels;
+    levels.push(next);
+    frontier = next.map((n) => n.name);
+  }
+}
+
+/**
+ * The main job: make the cluster at `root` exist, run, and replicate, then prove it. Creates it
+ * when absent, starts what is stopped, adds replicas up to `replicas`, and leaves healthy nodes be.
+ */
+export async function up(options: UpOptions): Promise<UpResult> {
+  const kind = await classifyDir(options.root);
+  const isNew = kind === 'absent' || kind === 'empty';
+  let cluster = isNew
+    ? await createCluster(options.root, { ...options, replicas: options.replicas ?? DEFAULT_REPLICAS })
+    : await openCluster(options.root, options);
+  if (!isNew && options.replicas !== undefined) cluster = await growSpec(cluster, options.replicas, options.port);
+  await ensurePrimary(cluster, options.onEvent);
+  const cloned: string[] = [];
+  for (const level of byDepth(cluster)) {
+    const results = await Promise.all(
+      level.map((node) => ensureReplica(cluster, node, { onEvent: options.onEvent })),
+    );
+    level.forEach((node, i) => results[i]!.cloned && cloned.push(node.name));
+  }
+  options.onEvent({ type: 'step', message: 'proving replication: streaming, then replay of a probe write' });
+  const proofs = await proveReplication(cluster);
+  return { dir: options.root, created: isNew, primary: primaryOf(cluster.spec).name, cloned, proofs };
+}
+

@@ -1,0 +1,32 @@
+/**
+ * Renders pg_hba.conf. pgrepl replaces initdb's file whole: no `trust` lines, no 0.0.0.0/0, every
+ * rule scram-sha-256, and replication admitted only for the replication role from the nodes' own
+ * addresses.
+ */
+export interface HbaInput {
+  readonly replicationUser: string;
+  /** The addresses of every node in the cluster (any of them may stream from any other). */
+  readonly nodeAddresses: readonly string[];
+  /** Addresses allowed to open ordinary sessions (applications, pgrepl itself). */
+  readonly clientAddresses: readonly string[];
+}
+
+export function toCidr(address: string): string {
+  if (address.includes('/')) return address;
+  return address.includes(':') ? `${address}/128` : `${address}/32`;
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values.map(toCidr))];
+}
+
+export function renderHba(input: HbaInput): string {
+  const lines = ['# Managed by pgrepl. TYPE DATABASE USER ADDRESS METHOD'];
+  for (const cidr of unique(input.nodeAddresses)) {
+    lines.push(`host replication ${input.replicationUser} ${cidr} scram-sha-256`);
+  }
+  for (const cidr of unique(input.clientAddresses)) {
+    lines.push(`host all all ${cidr} scram-sha-256`);
+  }
+  return `${lines.join('\n')}\n`;
+}

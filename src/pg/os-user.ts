@@ -1,0 +1,67 @@
+import { execFile } from 'node:child_process';
+import { chown } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { promisify } from 'node:util';
+import { OsUserError } from './errors.js';
+
+const run = promisify(execFile);
+
+/** The account PostgreSQL runs as. PostgreSQL refuses to run as root, so root hands it to this user. */
+export interface OsUser {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly home: string;
+  /** True when pgrepl must switch to this user for every PostgreSQL program it runs. */
+  readonly switchTo: boolean;
+}
+
+export const DEFAULT_OS_USER = 'postgres';
+
+function isRoot(): boolean {
+  return typeof process.geteuid === 'function' && process.geteuid() === 0;
+}
+
+async function lookup(name: string): Promise<OsUser> {
+  let line: string;
+  try {
+    line = (await run('getent', ['passwd', name])).stdout.trim();
+  } catch {
+    throw new OsUserError(`the OS user '${name}' does not exist`, {
+      hint: `PostgreSQL refuses to run as root; create the user (e.g. \`useradd --system --create-home ${name}\`) or pass --os-user NAME`,
+    });
+  }
+  const [, , uid, gid, , home] = line.split(':');
+  return { name, uid: Number(uid), gid: Number(gid), home: home || '/', switchTo: true };
+}
+
+/**
+ * Who runs PostgreSQL: as root, `requested` (default `postgres`); otherwise the current user, and
+ * asking for another one is an error because only root can switch users.
+ */
+export async function resolveOsUser(requested?: string): Promise<OsUser> {
+  if (isRoot()) return lookup(requested ?? DEFAULT_OS_USER);
+  const me = userInfo();
+  if (requested && requested !== me.username) {
+    throw new OsUserError(`--os-user ${requested} needs root: pgrepl runs PostgreSQL as you (${me.username}) otherwise`, {
+      hint: 'drop --os-user, or run pgrepl as root',
+    });
+  }
+  return { name: me.username, uid: me.uid, gid: me.gid, home: me.homedir, switchTo: false };
+}
+
+/** Gives `path` to the PostgreSQL user when pgrepl runs as root; a no-op otherwise. */
+export async function giveTo(user: OsUser, path: string): Promise<void> {
+  if (user.switchTo) await chown(path, user.uid, user.gid);
+}
+
+/** Whether `user` can enter and write `dir`, checked as that user (root's view says nothing). */
+export async function canUse(user: OsUser, dir: string): Promise<boolean> {
+  if (!user.switchTo) return true;
+  try {
+    await run('test', ['-w', dir, '-a', '-x', dir], { uid: user.uid, gid: user.gid, cwd: '/' });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,134 @@
+import { parseLsn, parseLsnOrNull, type Lsn } from './lsn.js';
+import { quoteIdent, quoteLiteral, type Queryable } from './sql.js';
+
+/** One row of pg_stat_replication: a walsender serving a standby. */
+export interface WalSender {
+  readonly applicationName: string;
+  readonly clientAddr: string | null;
+  readonly state: string;
+  readonly sentLsn: Lsn | null;
+  readonly flushLsn: Lsn | null;
+  readonly replayLsn: Lsn | null;
+  readonly replayLagMs: number | null;
+  readonly syncState: string;
+}
+
+/** One row of pg_replication_slots (physical slots only). */
+export interface Slot {
+  readonly name: string;
+  readonly active: boolean;
+  readonly restartLsn: Lsn | null;
+  /** `reserved`, `extended`, `unreserved` or `lost` (PostgreSQL 13+), null when never reserved. */
+  readonly walStatus: string | null;
+}
+
+export interface ServerPosition {
+  readonly inRecovery: boolean;
+  readonly timeline: number;
+  /** Primary: current write position. Replica: last received position. */
+  readonly lsn: Lsn | null;
+  /** Replica only: last replayed position. */
+  readonly replayLsn: Lsn | null;
+  /** Replica only: pg_stat_wal_receiver.status, or null when no walreceiver runs. */
+  readonly receiverStatus: string | null;
+  readonly upstreamHost: string | null;
+  readonly upstreamPort: number | null;
+}
+
+type Row = Record<string, unknown>;
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+export async function serverPosition(db: Queryable): Promise<ServerPosition> {
+  const { rows } = await db.query<Row>(`
+    SELECT pg_is_in_recovery() AS in_recovery,
+           CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END::text AS lsn,
+           pg_last_wal_replay_lsn()::text AS replay_lsn,
+           COALESCE((SELECT received_tli FROM pg_stat_wal_receiver),
+                    (SELECT timeline_id FROM pg_control_checkpoint())) AS timeline,
+           (SELECT status FROM pg_stat_wal_receiver) AS receiver_status,
+           (SELECT sender_host FROM pg_stat_wal_receiver) AS sender_host,
+           (SELECT sender_port FROM pg_stat_wal_receiver) AS sender_port`);
+  const row = rows[0]!;
+  return {
+    inRecovery: row.in_recovery === true,
+    timeline: Number(row.timeline),
+    lsn: parseLsnOrNull(str(row.lsn)),
+    replayLsn: parseLsnOrNull(str(row.replay_lsn)),
+    receiverStatus: str(row.receiver_status),
+    upstreamHost: str(row.sender_host),
+    upstreamPort: row.sender_port === null ? null : Number(row.sender_port),
+  };
+}
+
+export async function walSenders(db: Queryable): Promise<WalSender[]> {
+  const { rows } = await db.query<Row>(`
+    SELECT application_name, client_addr::text, state, sent_lsn::text, flush_lsn::text, replay_lsn::text,
+           (EXTRACT(epoch FROM replay_lag) * 1000)::bigint AS replay_lag_ms, sync_state
+      FROM pg_stat_replication`);
+  return rows.map((r) => ({
+    applicationName: String(r.application_name),
+    clientAddr: str(r.client_addr),
+    state: String(r.state),
+    sentLsn: parseLsnOrNull(str(r.sent_lsn)),
+    flushLsn: parseLsnOrNull(str(r.flush_lsn)),
+    replayLsn: parseLsnOrNull(str(r.replay_lsn)),
+    replayLagMs: r.replay_lag_ms === null ? null : Number(r.replay_lag_ms),
+    syncState: String(r.sync_state),
+  }));
+}
+
+export async function physicalSlots(db: Queryable): Promise<Slot[]> {
+  const { rows } = await db.query<Row>(`
+    SELECT slot_name, active, restart_lsn::text, wal_status
+      FROM pg_replication_slots WHERE slot_type = 'physical' ORDER BY slot_name`);
+  return rows.map((r) => ({
+    name: String(r.slot_name),
+    active: r.active === true,
+    restartLsn: parseLsnOrNull(str(r.restart_lsn)),
+    walStatus: str(r.wal_status),
+  }));
+}
+
+/** Creates a physical slot that reserves WAL at once, unless one of that name exists. */
+export async function ensurePhysicalSlot(db: Queryable, name: string): Promise<void> {
+  await db.query(
+    `SELECT pg_create_physical_replication_slot($1, true)
+      WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)`,
+    [name],
+  );
+}
+
+/**
+ * Creates or updates the replication role: LOGIN REPLICATION and nothing more (never SUPERUSER).
+ * `verifier` is a SCRAM verifier, so the plaintext password never reaches the server.
+ */
+export async function ensureReplicationRole(db: Queryable, role: string, verifier: string): Promise<void> {
+  const { rows } = await db.query<Row>('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+  const verb = rows.length > 0 ? 'ALTER' : 'CREATE';
+  await db.query(
+    `${verb} ROLE ${quoteIdent(role)} WITH LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD ${quoteLiteral(verifier)}`,
+  );
+}
+
+/**
+ * Writes a tiny transactional WAL record on the primary and returns its position: once a replica's
+ * replay position passes it, that replica has provably replayed something written after it attached.
+ */
+export async function writeProbe(db: Queryable): Promise<Lsn> {
+  const { rows } = await db.query<Row>(`SELECT pg_logical_emit_message(true, 'pgrepl', 'probe')::text AS lsn`);
+  return parseLsn(String(rows[0]!.lsn));
+}
+
+export async function replayLsn(db: Queryable): Promise<Lsn | null> {
+  const { rows } = await db.query<Row>('SELECT pg_last_wal_replay_lsn()::text AS lsn');
+  return parseLsnOrNull(str(rows[0]!.lsn));
+}
+
+export async function currentSetting(db: Queryable, name: string): Promise<string> {
+  const { rows } = await db.query<Row>('SELECT current_setting($1) AS value', [name]);
+  return String(rows[0]!.value);
+}
+
+export async function reloadConf(db: Queryable): Promise<void> {
+  await db.query('SELECT pg_reload_conf()');
+}

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+
+/** PostgreSQL identifiers pgrepl uses as node, slot and application names: safe unquoted everywhere. */
+const NAME = /^[a-z][a-z0-9_]{0,62}$/;
+
+const nodeSchema = z.strictObject({
+  name: z.string().regex(NAME, 'must be lower-case letters, digits or _, starting with a letter (it names a replication slot)'),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(1024, 'must be 1024-65535').max(65535, 'must be 1024-65535'),
+  /** The node this one streams from; absent for the primary. */
+  upstream: z.string().optional(),
+});
+
+const replicationSchema = z.strictObject({
+  user: z.string().regex(NAME, 'must be a plain lower-case role name').default('replicator'),
+  /** Cap on the WAL one slot may hold back; past it the slot is invalidated instead of filling the disk. */
+  maxSlotWalKeepSizeMb: z.number().int().min(64, 'must be at least 64 (MB)').default(2048),
+  /** WAL kept for pg_rewind after a failover, independent of slots. */
+  walKeepSizeMb: z.number().int().min(0).default(128),
+  maxWalSenders: z.number().int().min(2).max(1000).default(10),
+  maxReplicationSlots: z.number().int().min(2).max(1000).default(10),
+});
+
+const postgresSchema = z.strictObject({
+  bindir: z.string().optional(),
+  /** The OS user PostgreSQL runs as when pgrepl runs as root. */
+  osUser: z.string().optional(),
+});
+
+export const clusterSpecSchema = z
+  .strictObject({
+    version: z.literal(1),
+    postgres: postgresSchema.default({}),
+    replication: replicationSchema.default(replicationSchema.parse({})),
+    nodes: z.array(nodeSchema).min(1, 'needs at least the primary'),
+  })
+  .superRefine((spec, ctx) => {
+    const names = new Set<string>();
+    const endpoints = new Set<string>();
+    spec.nodes.forEach((node, i) => {
+      if (names.has(node.name)) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'name'], message: `duplicate node name '${node.name}'` });
+      names.add(node.name);
+      const endpoint = `${node.host}:${node.port}`;
+      if (endpoints.has(endpoint)) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'port'], message: `${endpoint} is used by two nodes` });
+      endpoints.add(endpoint);
+    });
+    const primaries = spec.nodes.filter((n) => n.upstream === undefined);
+    if (primaries.length !== 1) {
+      ctx.addIssue({ code: 'custom', path: ['nodes'], message: `exactly one node must have no upstream (the primary); found ${primaries.length}` });
+    }
+    spec.nodes.forEach((node, i) => {
+      if (node.upstream !== undefined && !names.has(node.upstream)) {
+        ctx.addIssue({ code: 'custom', path: ['nodes', i, 'upstream'], message: `names no node: '${node.upstream}'` });
+      }
+    });
+    const cycle = findCycle(spec.nodes);
+    if (cycle) ctx.addIssue({ code: 'custom', path: ['nodes'], message: `upstreams form a loop: ${cycle.join(' -> ')}` });
+  });
+
+function findCycle(nodes: ReadonlyArray<{ name: string; upstream?: string | undefined }>): string[] | undefined {
+  const upstreamOf = new Map(nodes.map((n) => [n.name, n.upstream]));
+  for (const start of nodes) {
+    const path = [start.name];
+    for (let next = start.upstream; next !== undefined; next = upstreamOf.get(next)) {
+      if (path.includes(next)) return [...path, next];
+      path.push(next);
+    }
+  }
+  return undefined;
+}
+
+export type ClusterSpec = z.infer<typeof clusterSpecSchema>;
+export type NodeSpec = ClusterSpec['nodes'][number];
+export type ReplicationSpec = ClusterSpec['replication'];

@@ -1,0 +1,97 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+import { isPortFree } from '../../src/util/ports.js';
+import { waitFor } from '../../src/util/wait.js';
+
+/** The built CLI, run as a user would run it. */
+export const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `pgrepl ARGS` to completion. */
+export function pgrepl(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolvePromise) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, maxBuffer: 64 * 2 ** 20 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Starts `pgrepl ARGS` without waiting, for tests that interrupt it or watch it run. */
+export function startPgrepl(args: readonly string[]): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Runs `pgrepl ARGS --json` and parses stdout; fails the test with stderr if it did not exit 0. */
+export async function pgreplJson<T = Record<string, unknown>>(args: readonly string[]): Promise<T> {
+  const result = await pgrepl([...args, '--json']);
+  if (result.code !== 0) throw new Error(`pgrepl ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  return JSON.parse(result.stdout) as T;
+}
+
+/** `count` consecutive free ports from a random base, so parallel test files do not collide. */
+export async function freePortBlock(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 30000);
+    let free = true;
+    for (let p = base; p < base + count && free; p++) free = await isPortFree(p);
+    if (free) return base;
+  }
+  throw new Error('no block of free ports found');
+}
+
+/** Kills, by pid, the postmasters of data dirs under `dir`: only servers this test started. */
+async function killServersUnder(dir: string): Promise<void> {
+  const nodes = await readdir(join(dir, 'nodes')).catch(() => [] as string[]);
+  for (const node of nodes) {
+    const text = await readFile(join(dir, 'nodes', node, 'data', 'postmaster.pid'), 'utf8').catch(() => '');
+    const pid = Number(text.split('\n')[0]);
+    if (pid > 0) {
+      try {
+        process.kill(pid, 'SIGQUIT');
+      } catch {
+        /* not running */
+      }
+    }
+  }
+}
+
+/**
+ * A fresh cluster directory path (not yet created) in a temp dir, torn down after the test even
+ * when it fails: `pgrepl down`, then a kill of any server left, then removal.
+ */
+export async function clusterDir(t: TestContext): Promise<string> {
+  const parent = await mkdtemp(join(tmpdir(), 'pgrepl-test-'));
+  await chmod(parent, 0o755); // the postgres OS user must be able to enter it
+  const dir = join(parent, 'cluster');
+  t.after(async () => {
+    await pgrepl(['down', '--dir', dir]).catch(() => undefined);
+    await killServersUnder(dir);
+    await rm(parent, { recursive: true, force: true });
+  });
+  return dir;
+}
+
+/** Runs psql with a pgrepl URL; returns trimmed unaligned output. */
+export function psql(bindir: string, url: string, sql: string): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(join(bindir, 'psql'), [url, '-XAtqc', sql], (error, stdout, stderr) => {
+      if (error) reject(new Error(`psql failed: ${stderr}`));
+      else resolvePromise(stdout.trim());
+    });
+  });
+}
+
+/** Waits until `sql` on `url` prints `expected`. */
+export function waitForPsql(bindir: string, url: string, sql: string, expected: string, what: string): Promise<boolean> {
+  return waitFor(async () => ((await psql(bindir, url, sql).catch(() => '')) === expected ? true : undefined), { what, timeoutMs: 20_000, intervalMs: 20 });
+}
