@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -22,12 +23,21 @@ export async function readPostmasterPid(dataDir: string): Promise<PostmasterPid 
   return { pid, port: Number(lines[3]), status: (lines[7] ?? '').trim() };
 }
 
+/**
+ * Whether `pid` is a live process. A zombie counts as dead: a postmaster started by an earlier
+ * pgrepl run is re-parented, and its exit is only reaped whenever that parent gets to it.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }
 
