@@ -1,6 +1,7 @@
 import type { PgBinaries } from './binaries.js';
 import type { OsUser } from './os-user.js';
 import { runProgram } from './process.js';
+import { syncDataDir } from './sync.js';
 
 export interface BasebackupProgress {
   readonly doneKb: number;
@@ -33,12 +34,13 @@ export function parseProgress(line: string): BasebackupProgress | undefined {
  * the copy, `-c fast` so it does not wait for a scheduled checkpoint, `-S` so the replica's own
  * slot holds that WAL from the first byte, and `-R` for standby.signal and primary_conninfo.
  * Hazard: the slot must exist and be reserved first, or the clone is not protected by it.
+ * The copy is made durable by one syncfs at the end (see sync.ts), not file by file.
  */
 export async function basebackup(options: BasebackupOptions): Promise<void> {
   let pending = '';
   await runProgram(
     options.bin.path('pg_basebackup'),
-    ['-D', options.dataDir, '-X', 'stream', '-c', 'fast', '-S', options.slot, '-R', '-P', '-w', '-d', options.conninfo],
+    ['-D', options.dataDir, '-X', 'stream', '-c', 'fast', '-S', options.slot, '-R', '-P', '-w', '--no-sync', '-d', options.conninfo],
     {
       user: options.user,
       cwd: options.cwd,
@@ -52,4 +54,5 @@ export async function basebackup(options: BasebackupOptions): Promise<void> {
       },
     },
   );
+  await syncDataDir(options.bin, options.user, options.dataDir);
 }
