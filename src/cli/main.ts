@@ -6,6 +6,8 @@ import { registerPsql } from './psql.js';
 import { registerStatus } from './status.js';
 import { registerUp } from './up.js';
 import { registerUrl } from './url.js';
+import { registerSet } from './set.js';
+import { registerSwitchover } from './switchover.js';
 
 const program = new Command('pgrepl')
   .description('A PostgreSQL primary with streaming hot-standby replicas, done right, in one command.')
@@ -13,7 +15,7 @@ const program = new Command('pgrepl')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of [registerUp, registerStatus, registerUrl, registerDown, registerPsql, registerLogs]) register(program);
+for (const register of [registerUp, registerStatus, registerUrl, registerDown, registerPsql, registerLogs, registerSwitchover, registerSet]) register(program);
 for (const command of program.commands) command.exitOverride();
 
 try {

@@ -12,6 +12,7 @@ interface UpFlags extends CommonOptions {
   readonly port?: number;
   readonly bindir?: string;
   readonly osUser?: string;
+  readonly sync?: number;
 }
 
 class InterruptedError extends PgreplError {}
@@ -55,6 +56,7 @@ export function registerUp(program: Command): void {
     .description('create or start the cluster and prove every replica streams')
     .option('--replicas <N>', 'number of replicas (default 1 for a new cluster)', intOption(0, 50))
     .option('--port <P>', 'port of the first node; the others get P+1, P+2, ...', intOption(1024, 65535))
+    .option('--sync <K>', 'synchronous quorum: each commit waits for K replicas (0 = asynchronous)', intOption(0, 50))
     .option('--bindir <DIR>', 'directory of the PostgreSQL server programs')
     .option('--os-user <USER>', 'OS user that runs PostgreSQL when pgrepl runs as root (default postgres)')
     .action(

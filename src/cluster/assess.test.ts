@@ -6,7 +6,7 @@ import type { NodeSpec, ReplicationSpec } from '../spec/schema.js';
 import { assess } from './assess.js';
 import type { NodeObservation } from './observe.js';
 
-const replication: ReplicationSpec = { user: 'replicator', maxSlotWalKeepSizeMb: 100, walKeepSizeMb: 0, maxWalSenders: 10, maxReplicationSlots: 10 };
+const replication: ReplicationSpec = { user: 'replicator', maxSlotWalKeepSizeMb: 100, walKeepSizeMb: 0, maxWalSenders: 10, maxReplicationSlots: 10, sync: 0 };
 const pg1: NodeSpec = { name: 'pg1', host: '127.0.0.1', port: 5432 };
 const pg2: NodeSpec = { name: 'pg2', host: '127.0.0.1', port: 5433, upstream: 'pg1' };
 

@@ -97,7 +97,7 @@ export function assess(observations: readonly NodeObservation[], replication: Re
     const upstream = obs.node.upstream === undefined ? undefined : byName.get(obs.node.upstream);
     const sender = upstream?.senders.find((s) => s.applicationName === obs.node.name);
     const state = isPrimary ? primaryState(obs) : replicaState(obs, upstream);
-    const replay = obs.position?.replayLsn ?? null;
+    const replay = isPrimary ? null : (obs.position?.replayLsn ?? null);
     const lagBytes = !isPrimary && primaryLsn !== null && replay !== null ? lsnDistance(primaryLsn, replay) : null;
     const slots = slotStatuses(obs);
     warnings.push(...slotWarnings(obs, slots, known, capBytes));

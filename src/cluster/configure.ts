@@ -4,6 +4,7 @@ import { CONF_FILE, INCLUDE_LINE, renderServerConf } from '../pg/conf.js';
 import { renderHba } from '../pg/hba.js';
 import type { NodeSpec } from '../spec/schema.js';
 import type { Cluster } from './context.js';
+import { synchronousStandbyNames } from './sync.js';
 
 async function readOrEmpty(path: string): Promise<string> {
   try {
@@ -11,11 +12,6 @@ async function readOrEmpty(path: string): Promise<string> {
   } catch {
     return '';
   }
-}
-
-/** The synchronous_standby_names pgrepl wants; asynchronous until quorum settings exist in the spec. */
-function synchronousStandbyNames(): string {
-  return '';
 }
 
 /**
@@ -36,7 +32,8 @@ export async function writeServerFiles(cluster: Cluster, node: NodeSpec): Promis
         maxReplicationSlots: replication.maxReplicationSlots,
         maxSlotWalKeepSizeMb: replication.maxSlotWalKeepSizeMb,
         walKeepSizeMb: replication.walKeepSizeMb,
-        synchronousStandbyNames: synchronousStandbyNames(),
+        synchronousStandbyNames: synchronousStandbyNames(cluster.spec),
+        recoveryMinApplyDelay: node.delay ?? '0',
       }),
     ],
     [

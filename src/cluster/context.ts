@@ -1,4 +1,5 @@
 import type { PgBinaries } from '../pg/binaries.js';
+import { renderConninfo } from '../pg/conninfo.js';
 import type { OsUser } from '../pg/os-user.js';
 import type { Instance } from '../pg/server.js';
 import type { ConnectionTarget } from '../pg/sql.js';
@@ -29,24 +30,27 @@ export function adminTarget(cluster: Cluster, node: NodeSpec): ConnectionTarget 
   return { host: node.host, port: node.port, ...cluster.secrets.superuser };
 }
 
-function conninfoValue(value: string | number): string {
-  const text = String(value);
-  return /^[A-Za-z0-9_./:-]+$/.test(text) ? text : `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
 /**
  * The conninfo a replica uses to reach `upstream`. It names the passfile, not the password, so
  * `pg_basebackup -R` writes no secret into postgresql.auto.conf.
  */
 export function replicationConninfo(cluster: Cluster, replica: NodeSpec, upstream: NodeSpec): string {
-  const params: Record<string, string | number> = {
+  return renderConninfo({
     host: upstream.host,
     port: upstream.port,
     user: cluster.secrets.replication.user,
     passfile: cluster.layout.replicationPassfile,
     application_name: replica.name,
-  };
-  return Object.entries(params)
-    .map(([key, value]) => `${key}=${conninfoValue(value)}`)
-    .join(' ');
+  });
+}
+
+/** A superuser conninfo for programs that need one (pg_rewind's source), password through the passfile. */
+export function superuserConninfo(cluster: Cluster, node: NodeSpec): string {
+  return renderConninfo({
+    host: node.host,
+    port: node.port,
+    user: cluster.secrets.superuser.user,
+    passfile: cluster.layout.superuserPassfile,
+    dbname: 'postgres',
+  });
 }

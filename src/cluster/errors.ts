@@ -17,3 +17,9 @@ export class UnknownNodeError extends UsageError {}
 
 /** Replication could not be proven within the deadline. */
 export class ReplicationNotProvenError extends PgreplError {}
+
+/** A node must be rewound (`pgrepl rejoin`) before it may run. */
+export class DivergedError extends PgreplError {}
+
+/** An operation's preconditions do not hold (a lagging candidate, a healthy primary for failover, ...). */
+export class PreconditionError extends PgreplError {}

@@ -10,6 +10,8 @@ import { readNodeState, type NodeBuildState } from './node-state.js';
 export type NodeData =
   | { readonly kind: 'none' }
   | { readonly kind: 'ready' }
+  /** Must be rewound (`pgrepl rejoin`) before it may start: it may hold WAL the primary lacks. */
+  | { readonly kind: 'diverged' }
   /** Built once (state `ready`) but the data dir is gone since. */
   | { readonly kind: 'lost' }
   /** An earlier run stopped mid-initdb or mid-clone: everything in the data dir is pgrepl's own. */
@@ -38,6 +40,7 @@ export async function inspectNodeData(cluster: Cluster, node: NodeSpec): Promise
     });
   }
   if (state.phase === 'ready') return present ? { kind: 'ready' } : { kind: 'lost' };
+  if (state.phase === 'diverged') return present ? { kind: 'diverged' } : { kind: 'lost' };
   return { kind: 'half-built', state };
 }
 

@@ -7,7 +7,9 @@ import type { ClusterLayout } from './layout.js';
 export type NodeBuildState =
   | { readonly phase: 'initializing' }
   | { readonly phase: 'cloning'; readonly from: string }
-  | { readonly phase: 'ready' };
+  | { readonly phase: 'ready' }
+  /** A former primary (or a node fenced in a failover) whose WAL may have forked: start it only after `rejoin`. */
+  | { readonly phase: 'diverged'; readonly since: string };
 
 export async function readNodeState(layout: ClusterLayout, name: string): Promise<NodeBuildState | null> {
   try {

@@ -1,5 +1,5 @@
 import { initdb } from '../pg/initdb.js';
-import { ensurePhysicalSlot, ensureReplicationRole, reloadConf } from '../pg/queries.js';
+import { ensureReplicationRole, reloadConf } from '../pg/queries.js';
 import { scramVerifier } from '../pg/scram.js';
 import { startServer } from '../pg/server.js';
 import { withConnection } from '../pg/sql.js';
@@ -10,6 +10,7 @@ import { adminTarget, instanceOf, type Cluster } from './context.js';
 import type { OnEvent } from './events.js';
 import { assertPortFreeFor, inspectNodeData, removeHalfBuilt } from './node-data.js';
 import { writeNodeState } from './node-state.js';
+import { reconcileSlots } from './slots.js';
 import { ForeignDataError } from './errors.js';
 
 /** initdb the primary, then write pgrepl's files. Marked `initializing` first so a crash is recoverable. */
@@ -27,15 +28,6 @@ async function createPrimary(cluster: Cluster, node: NodeSpec, onEvent: OnEvent)
   });
   await writeServerFiles(cluster, node);
   await writeNodeState(cluster.layout, node.name, { phase: 'ready' });
-}
-
-/** The slots every direct downstream of `upstream` streams through, one per replica, named after it. */
-export async function ensureSlotsOn(cluster: Cluster, upstream: NodeSpec): Promise<void> {
-  const downstream = cluster.spec.nodes.filter((n) => n.upstream === upstream.name);
-  if (downstream.length === 0) return;
-  await withConnection(adminTarget(cluster, upstream), async (db) => {
-    for (const replica of downstream) await ensurePhysicalSlot(db, replica.name);
-  });
 }
 
 /**
@@ -67,6 +59,6 @@ export async function ensurePrimary(cluster: Cluster, onEvent: OnEvent): Promise
     if (changed) await reloadConf(db);
     await ensureReplicationRole(db, cluster.secrets.replication.user, scramVerifier(cluster.secrets.replication.password));
   });
-  await ensureSlotsOn(cluster, node);
+  await reconcileSlots(cluster, node);
   return { created };
 }

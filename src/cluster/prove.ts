@@ -1,4 +1,4 @@
-import { replayLsn, walSenders, writeProbe } from '../pg/queries.js';
+import { replayLsn, serverPosition, walSenders, writeProbe } from '../pg/queries.js';
 import { formatLsn } from '../pg/lsn.js';
 import { withConnection } from '../pg/sql.js';
 import { PgreplError } from '../errors.js';
@@ -31,9 +31,8 @@ async function waitStreaming(cluster: Cluster, replica: NodeSpec, deadline: numb
  * pg_stat_replication, then replays a WAL record written on the primary after that. A replica that
  * merely reports `streaming` could be streaming from the wrong server; the replayed probe cannot lie.
  */
-export async function proveReplication(cluster: Cluster, timeoutMs = 60_000): Promise<ReplicaProof[]> {
+export async function proveReplication(cluster: Cluster, replicas: readonly NodeSpec[] = replicasOf(cluster.spec), timeoutMs = 60_000): Promise<ReplicaProof[]> {
   const deadline = Date.now() + timeoutMs;
-  const replicas = replicasOf(cluster.spec);
   try {
     await Promise.all(replicas.map((r) => waitStreaming(cluster, r, deadline)));
     const probe = await withConnection(adminTarget(cluster, primaryOf(cluster.spec)), writeProbe);
@@ -41,7 +40,8 @@ export async function proveReplication(cluster: Cluster, timeoutMs = 60_000): Pr
       replicas.map(async (replica) => {
         const replayed = await waitFor(
           () => withConnection(adminTarget(cluster, replica), async (db) => {
-            const lsn = await replayLsn(db);
+            // A delayed replica applies the probe only after its delay: it proves receipt instead.
+            const lsn = replica.delay === undefined ? await replayLsn(db) : (await serverPosition(db)).lsn;
             return lsn !== null && lsn >= probe ? lsn : undefined;
           }),
           { what: `${replica.name} to replay the probe written at ${formatLsn(probe)}`, timeoutMs: Math.max(0, deadline - Date.now()), intervalMs: 5 },

@@ -7,13 +7,20 @@ import { instanceOf, replicationConninfo, type Cluster } from './context.js';
 import type { OnEvent } from './events.js';
 import { assertPortFreeFor, inspectNodeData, removeHalfBuilt } from './node-data.js';
 import { writeNodeState } from './node-state.js';
-import { ensureSlotsOn } from './primary.js';
+import { reconcileSlots } from './slots.js';
+import { DivergedError } from './errors.js';
 
 export interface ReplicaOptions {
   readonly onEvent: OnEvent;
 }
 
-function upstreamOf(cluster: Cluster, node: NodeSpec): NodeSpec {
+export function divergedError(name: string): DivergedError {
+  return new DivergedError(`${name} is a former primary that may hold WAL the current primary lacks; pgrepl will not start it as is`, {
+    hint: `run \`pgrepl rejoin ${name}\` (pg_rewind, then it streams again), or \`pgrepl rejoin ${name} --reclone\``,
+  });
+}
+
+export function upstreamOf(cluster: Cluster, node: NodeSpec): NodeSpec {
   const upstream = node.upstream === undefined ? undefined : nodeNamed(cluster.spec, node.upstream);
   if (!upstream) throw new Error(`invariant: validated spec gives ${node.name} an upstream`);
   return upstream;
@@ -22,7 +29,7 @@ function upstreamOf(cluster: Cluster, node: NodeSpec): NodeSpec {
 /** Clones `node` from its upstream through its own slot. Marked `cloning` first, `ready` last. */
 async function cloneReplica(cluster: Cluster, node: NodeSpec, options: ReplicaOptions): Promise<void> {
   const upstream = upstreamOf(cluster, node);
-  await ensureSlotsOn(cluster, upstream);
+  await reconcileSlots(cluster, upstream);
   await cluster.layout.ensureDir(cluster.layout.nodeDir(node.name), 0o700);
   await writeNodeState(cluster.layout, node.name, { phase: 'cloning', from: upstream.name });
   options.onEvent({ type: 'step', node: node.name, message: `cloning from ${upstream.name} (pg_basebackup -X stream -c fast -S ${node.name} -R)` });
@@ -45,6 +52,7 @@ async function cloneReplica(cluster: Cluster, node: NodeSpec, options: ReplicaOp
  */
 export async function ensureReplica(cluster: Cluster, node: NodeSpec, options: ReplicaOptions): Promise<{ cloned: boolean }> {
   const data = await inspectNodeData(cluster, node);
+  if (data.kind === 'diverged') throw divergedError(node.name);
   if (data.kind === 'half-built') {
     options.onEvent({ type: 'warning', node: node.name, message: 'found a clone an earlier run left half-built; removing it and cloning again' });
     await removeHalfBuilt(cluster, node);

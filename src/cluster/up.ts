@@ -1,5 +1,5 @@
 import type { NodeSpec } from '../spec/schema.js';
-import { nextNodeName, primaryOf, replicasOf } from '../spec/topology.js';
+import { nextNodeName, nodeNamed, primaryOf, replicasOf } from '../spec/topology.js';
 import { UsageError } from '../errors.js';
 import type { Cluster } from './context.js';
 import { findFreePorts } from '../util/ports.js';
@@ -8,7 +8,10 @@ import type { OnEvent } from './events.js';
 import { classifyDir, openCluster } from './open.js';
 import { ensurePrimary } from './primary.js';
 import { proveReplication, type ReplicaProof } from './prove.js';
-import { ensureReplica } from './replica.js';
+import { divergedError, ensureReplica } from './replica.js';
+import { applyConfig } from './apply-config.js';
+import { inspectNodeData } from './node-data.js';
+import { setSyncInSpec } from './set-sync.js';
 
 export interface UpOptions {
   readonly root: string;
@@ -17,6 +20,8 @@ export interface UpOptions {
   readonly port?: number;
   readonly bindir?: string;
   readonly osUser?: string;
+  /** Synchronous quorum K to set (0 = asynchronous); undefined keeps the spec's. */
+  readonly sync?: number;
   readonly onEvent: OnEvent;
 }
 
@@ -51,6 +56,20 @@ async function growSpec(cluster: Cluster, wanted: number, port: number | undefin
   return saveSpec(cluster, { ...cluster.spec, nodes });
 }
 
+/** Replicas marked diverged (former primaries): up leaves them, and what streams from them, stopped. */
+async function divergedNodes(cluster: Cluster): Promise<Set<string>> {
+  const names = new Set<string>();
+  for (const node of replicasOf(cluster.spec)) if ((await inspectNodeData(cluster, node)).kind === 'diverged') names.add(node.name);
+  return names;
+}
+
+function blockedBy(cluster: Cluster, node: NodeSpec, diverged: ReadonlySet<string>): boolean {
+  for (let n: NodeSpec | undefined = node; n; n = n.upstream === undefined ? undefined : nodeNamed(cluster.spec, n.upstream)) {
+    if (diverged.has(n.name)) return true;
+  }
+  return false;
+}
+
 /** Nodes grouped so each group's upstreams are all in earlier groups: clone group by group, in parallel. */
 function byDepth(cluster: Cluster): NodeSpec[][] {
   const levels: NodeSpec[][] = [];
@@ -74,16 +93,21 @@ export async function up(options: UpOptions): Promise<UpResult> {
     ? await createCluster(options.root, { ...options, replicas: options.replicas ?? DEFAULT_REPLICAS })
     : await openCluster(options.root, options);
   if (!isNew && options.replicas !== undefined) cluster = await growSpec(cluster, options.replicas, options.port);
+  if (options.sync !== undefined) cluster = await setSyncInSpec(cluster, options.sync);
   await ensurePrimary(cluster, options.onEvent);
+  const diverged = await divergedNodes(cluster);
   const cloned: string[] = [];
+  const started: NodeSpec[] = [];
   for (const level of byDepth(cluster)) {
-    const results = await Promise.all(
-      level.map((node) => ensureReplica(cluster, node, { onEvent: options.onEvent })),
-    );
-    level.forEach((node, i) => results[i]!.cloned && cloned.push(node.name));
+    const ready = level.filter((n) => !blockedBy(cluster, n, diverged));
+    const results = await Promise.all(ready.map((node) => ensureReplica(cluster, node, { onEvent: options.onEvent })));
+    ready.forEach((node, i) => results[i]!.cloned && cloned.push(node.name));
+    started.push(...ready);
   }
+  await applyConfig(cluster);
   options.onEvent({ type: 'step', message: 'proving replication: streaming, then replay of a probe write' });
-  const proofs = await proveReplication(cluster);
+  const proofs = await proveReplication(cluster, started);
+  if (diverged.size > 0) throw divergedError([...diverged].join(', '));
   return { dir: options.root, created: isNew, primary: primaryOf(cluster.spec).name, cloned, proofs };
 }
 

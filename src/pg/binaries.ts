@@ -11,7 +11,7 @@ export const MIN_MAJOR_VERSION = 12;
 
 /** Programs pgrepl runs; all must sit in one directory so their versions match. */
 const REQUIRED = ['initdb', 'postgres', 'pg_basebackup', 'pg_ctl', 'pg_controldata', 'psql'] as const;
-export type PgProgram = (typeof REQUIRED)[number] | 'pg_rewind';
+export type PgProgram = (typeof REQUIRED)[number] | 'pg_rewind' | 'pg_waldump';
 
 export interface PgBinaries {
   readonly bindir: string;

@@ -15,6 +15,8 @@ export interface ServerSettings {
   readonly walKeepSizeMb: number;
   /** `synchronous_standby_names`, or '' for asynchronous replication. */
   readonly synchronousStandbyNames: string;
+  /** recovery_min_apply_delay for a delayed replica ('0' otherwise). */
+  readonly recoveryMinApplyDelay: string;
 }
 
 export const CONF_FILE = 'pgrepl.conf';
@@ -42,7 +44,9 @@ export function renderServerConf(s: ServerSettings): string {
     ['wal_log_hints', 'on'],
     ['hot_standby', 'on'],
     ['hot_standby_feedback', 'on'],
+    // Set on every node, so a promoted replica enforces the same quorum from its first commit.
     ['synchronous_standby_names', quoteConfValue(s.synchronousStandbyNames)],
+    ['recovery_min_apply_delay', quoteConfValue(s.recoveryMinApplyDelay)],
     ['logging_collector', 'off'],
     ['log_line_prefix', quoteConfValue('%m [%p] %q%u@%d ')],
     ['log_replication_commands', 'on'],

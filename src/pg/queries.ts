@@ -132,3 +132,35 @@ export async function currentSetting(db: Queryable, name: string): Promise<strin
 export async function reloadConf(db: Queryable): Promise<void> {
   await db.query('SELECT pg_reload_conf()');
 }
+
+/**
+ * Asks a standby to promote and returns without waiting: pg_promote(wait => true) checks only every
+ * 100 ms, so the caller polls pg_is_in_recovery() on a finer grain instead.
+ */
+export async function requestPromotion(db: Queryable): Promise<void> {
+  await db.query('SELECT pg_promote(false)');
+}
+
+export async function isInRecovery(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<Row>('SELECT pg_is_in_recovery() AS r');
+  return rows[0]!.r === true;
+}
+
+export async function checkpoint(db: Queryable): Promise<void> {
+  await db.query('CHECKPOINT');
+}
+
+/** Points a running standby at a new upstream; PostgreSQL 13+ restarts its walreceiver on reload. */
+export async function setUpstream(db: Queryable, conninfo: string | null, slot: string | null): Promise<void> {
+  await db.query(conninfo === null ? 'ALTER SYSTEM RESET primary_conninfo' : `ALTER SYSTEM SET primary_conninfo = ${quoteLiteral(conninfo)}`);
+  await db.query(slot === null ? 'ALTER SYSTEM RESET primary_slot_name' : `ALTER SYSTEM SET primary_slot_name = ${quoteLiteral(slot)}`);
+  await db.query('SELECT pg_reload_conf()');
+}
+
+export async function dropSlot(db: Queryable, name: string): Promise<boolean> {
+  const { rows } = await db.query<Row>(
+    'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active',
+    [name],
+  );
+  return rows.length > 0;
+}

@@ -40,6 +40,8 @@ export async function withConnection<T>(target: ConnectionTarget, work: (db: Que
     password: target.password,
     database: target.database ?? 'postgres',
     application_name: 'pgrepl',
+    // pgrepl's own writes (role, probe) must not wait for synchronous standbys that may not exist yet.
+    options: '-c synchronous_commit=local',
     connectionTimeoutMillis: timeoutMs,
   });
   client.on('error', () => undefined);

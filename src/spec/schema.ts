@@ -3,12 +3,17 @@ import { z } from 'zod';
 /** PostgreSQL identifiers pgrepl uses as node, slot and application names: safe unquoted everywhere. */
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
+/** A duration in PostgreSQL's own units, as recovery_min_apply_delay accepts it. */
+export const DURATION = /^\d+(ms|s|min|h|d)$/;
+
 const nodeSchema = z.strictObject({
   name: z.string().regex(NAME, 'must be lower-case letters, digits or _, starting with a letter (it names a replication slot)'),
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(1024, 'must be 1024-65535').max(65535, 'must be 1024-65535'),
   /** The node this one streams from; absent for the primary. */
   upstream: z.string().optional(),
+  /** recovery_min_apply_delay: the replica applies WAL this long after the primary wrote it. */
+  delay: z.string().regex(DURATION, 'must be a PostgreSQL duration such as 500ms, 30s, 5min, 1h or 1d').optional(),
 });
 
 const replicationSchema = z.strictObject({
@@ -19,6 +24,8 @@ const replicationSchema = z.strictObject({
   walKeepSizeMb: z.number().int().min(0).default(128),
   maxWalSenders: z.number().int().min(2).max(1000).default(10),
   maxReplicationSlots: z.number().int().min(2).max(1000).default(10),
+  /** Synchronous quorum K: a commit waits for K of the quorum replicas (0 = asynchronous). */
+  sync: z.number().int().min(0).default(0),
 });
 
 const postgresSchema = z.strictObject({
@@ -53,9 +60,22 @@ export const clusterSpecSchema = z
         ctx.addIssue({ code: 'custom', path: ['nodes', i, 'upstream'], message: `names no node: '${node.upstream}'` });
       }
     });
+    const members = spec.nodes.filter((n) => isQuorumMember(spec.nodes, n)).length;
+    if (spec.replication.sync > members) {
+      ctx.addIssue({ code: 'custom', path: ['replication', 'sync'], message: `${spec.replication.sync} synchronous standbys asked for, but only ${members} replicas stream directly from the primary without a delay` });
+    }
     const cycle = findCycle(spec.nodes);
     if (cycle) ctx.addIssue({ code: 'custom', path: ['nodes'], message: `upstreams form a loop: ${cycle.join(' -> ')}` });
   });
+
+/**
+ * Replicas that can acknowledge synchronous commits: streaming straight from the primary (cascaded
+ * walreceivers never report to it) and not delayed.
+ */
+export function isQuorumMember(nodes: ReadonlyArray<{ name: string; upstream?: string | undefined; delay?: string | undefined }>, node: { upstream?: string | undefined; delay?: string | undefined }): boolean {
+  const primary = nodes.find((n) => n.upstream === undefined);
+  return node.upstream !== undefined && node.upstream === primary?.name && node.delay === undefined;
+}
 
 function findCycle(nodes: ReadonlyArray<{ name: string; upstream?: string | undefined }>): string[] | undefined {
   const upstreamOf = new Map(nodes.map((n) => [n.name, n.upstream]));

@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { resolveClusterDir } from '../cluster/location.js';
+import { openCluster } from '../cluster/open.js';
+import { DEFAULT_MAX_LAG_BYTES, switchover } from '../cluster/switchover.js';
+import { action, printResult, type CommonOptions } from './output.js';
+import { intOption, withCommonOptions } from './options.js';
+import { progressPrinter } from './progress.js';
+
+interface SwitchoverFlags extends CommonOptions {
+  readonly to?: string;
+  readonly maxLagBytes: number;
+}
+
+export function registerSwitchover(program: Command): void {
+  withCommonOptions(program.command('switchover'))
+    .description('planned change of primary with zero lost writes; the old primary comes back as a replica')
+    .option('--to <NAME>', 'the replica to promote (default: the most advanced streaming replica)')
+    .option('--max-lag-bytes <N>', 'refuse a candidate further behind than this', intOption(0, Number.MAX_SAFE_INTEGER), DEFAULT_MAX_LAG_BYTES)
+    .action(
+      action(async (flags: SwitchoverFlags) => {
+        const cluster = await openCluster(resolveClusterDir(flags.dir));
+        const result = await switchover(cluster, { maxLagBytes: flags.maxLagBytes, onEvent: progressPrinter(Boolean(flags.json)), ...(flags.to ? { to: flags.to } : {}) });
+        printResult(flags, result, () =>
+          `switched over: ${result.to} is the primary, ${result.from} streams from it\nwrites were unavailable for ${result.writeUnavailableMs} ms; total ${result.totalMs} ms`,
+        );
+      }),
+    );
+}

@@ -1,0 +1,64 @@
+import { lsnDistance, type Lsn } from '../pg/lsn.js';
+import type { ClusterSpec } from '../spec/schema.js';
+import { primaryOf } from '../spec/topology.js';
+import { PreconditionError, UnknownNodeError } from './errors.js';
+import type { NodeObservation } from './observe.js';
+
+/** A replica's standing as a promotion candidate, read from observations. */
+export interface Standing {
+  readonly name: string;
+  readonly direct: boolean;
+  readonly running: boolean;
+  readonly streaming: boolean;
+  /** Last WAL position received (written to its pg_wal). */
+  readonly receivedLsn: Lsn | null;
+  readonly delayed: boolean;
+}
+
+export function standings(spec: ClusterSpec, observations: readonly NodeObservation[]): Standing[] {
+  const primary = primaryOf(spec).name;
+  const primaryObs = observations.find((o) => o.node.name === primary);
+  return observations
+    .filter((o) => o.node.upstream !== undefined)
+    .map((o) => ({
+      name: o.node.name,
+      direct: o.node.upstream === primary,
+      running: o.running && o.position !== null && o.position.inRecovery,
+      streaming: primaryObs?.senders.some((s) => s.applicationName === o.node.name && s.state === 'streaming') ?? false,
+      receivedLsn: o.position?.lsn ?? null,
+      delayed: o.node.delay !== undefined,
+    }));
+}
+
+/** Candidates in order of preference: most WAL received, then direct replicas, then undelayed. */
+export function rankCandidates(candidates: readonly Standing[]): Standing[] {
+  return candidates
+    .filter((c) => c.running && c.receivedLsn !== null)
+    .sort((a, b) => {
+      if (a.receivedLsn !== b.receivedLsn) return a.receivedLsn! > b.receivedLsn! ? -1 : 1;
+      if (a.direct !== b.direct) return a.direct ? -1 : 1;
+      if (a.delayed !== b.delayed) return a.delayed ? 1 : -1;
+      return a.name.localeCompare(b.name);
+    });
+}
+
+/**
+ * The switchover candidate: `to` if given, else the most advanced direct replica. It must stream
+ * from the primary, undelayed, within `maxLagBytes` of it. Pure, so every refusal is unit-tested.
+ */
+export function chooseSwitchoverCandidate(all: readonly Standing[], primaryLsn: Lsn, to: string | undefined, maxLagBytes: number): Standing {
+  const pick = to === undefined ? rankCandidates(all.filter((c) => c.direct && c.streaming && !c.delayed))[0] : all.find((c) => c.name === to);
+  if (to !== undefined && !pick) throw new UnknownNodeError(`no replica named '${to}'`, { hint: `replicas are: ${all.map((c) => c.name).join(', ')}` });
+  if (!pick) throw new PreconditionError('no replica is streaming from the primary, so none can take over without losing writes', { hint: 'check `pgrepl status`; run `pgrepl up` to start replicas' });
+  if (!pick.running) throw new PreconditionError(`${pick.name} is not running`, { hint: `start it with \`pgrepl up\`, or choose another with --to` });
+  if (!pick.direct) throw new PreconditionError(`${pick.name} streams from another replica, not the primary`, { hint: 'choose a replica of the primary with --to' });
+  if (pick.delayed) throw new PreconditionError(`${pick.name} is a delayed replica; promoting it would throw away its delay window`, { hint: 'choose an undelayed replica with --to' });
+  if (!pick.streaming) throw new PreconditionError(`${pick.name} is not streaming from the primary`, { hint: 'check `pgrepl status` and `pgrepl logs ' + pick.name + '`' });
+  const lag = lsnDistance(primaryLsn, pick.receivedLsn!);
+  if (lag > maxLagBytes) {
+    throw new PreconditionError(`${pick.name} is ${lag} bytes behind the primary (limit ${maxLagBytes}); a switchover now would wait for it with writes stopped`, {
+      hint: 'retry when it has caught up (see `pgrepl status`), or raise --max-lag-bytes',
+    });
+  }
+  return pick;
+}

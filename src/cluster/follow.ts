@@ -1,0 +1,39 @@
+import { join } from 'node:path';
+import { editAutoConf } from '../pg/auto-conf.js';
+import { setUpstream } from '../pg/queries.js';
+import { stopServer, startServer } from '../pg/server.js';
+import { withConnection } from '../pg/sql.js';
+import type { NodeSpec } from '../spec/schema.js';
+import { adminTarget, instanceOf, replicationConninfo, type Cluster } from './context.js';
+
+/**
+ * Makes a stopped node a standby of `upstream`: standby.signal, and primary_conninfo plus
+ * primary_slot_name in postgresql.auto.conf (where `pg_basebackup -R` and ALTER SYSTEM keep them).
+ */
+export async function followWhileStopped(cluster: Cluster, node: NodeSpec, upstream: NodeSpec): Promise<void> {
+  const dataDir = cluster.layout.dataDir(node.name);
+  const autoConf = join(dataDir, 'postgresql.auto.conf');
+  const text = await cluster.layout.readFile(autoConf).catch(() => '');
+  await cluster.layout.writeFile(autoConf, editAutoConf(text, {
+    primary_conninfo: replicationConninfo(cluster, node, upstream),
+    primary_slot_name: node.name,
+  }));
+  await cluster.layout.writeFile(join(dataDir, 'standby.signal'), '');
+}
+
+/**
+ * Points a running standby at a new upstream. PostgreSQL 13+ applies primary_conninfo on reload
+ * (the walreceiver restarts); 12 needs a restart.
+ */
+export async function followWhileRunning(cluster: Cluster, node: NodeSpec, upstream: NodeSpec): Promise<void> {
+  await withConnection(adminTarget(cluster, node), (db) => setUpstream(db, replicationConninfo(cluster, node, upstream), node.name));
+  if (cluster.bin.majorVersion < 13) {
+    await stopServer(instanceOf(cluster, node), 'fast');
+    await startServer(instanceOf(cluster, node));
+  }
+}
+
+/** Clears a promoted node's recovery settings, so its config no longer names its old upstream. */
+export async function forgetUpstream(cluster: Cluster, node: NodeSpec): Promise<void> {
+  await withConnection(adminTarget(cluster, node), (db) => setUpstream(db, null, null));
+}

@@ -1,0 +1,120 @@
+import { controlData } from '../pg/controldata.js';
+import { formatLsn } from '../pg/lsn.js';
+import { checkpoint, reloadConf, serverPosition } from '../pg/queries.js';
+import { startServer, stopServer } from '../pg/server.js';
+import { withConnection } from '../pg/sql.js';
+import { nodeNamed, primaryOf, withNewPrimary } from '../spec/topology.js';
+import { waitFor } from '../util/wait.js';
+import { applyConfig } from './apply-config.js';
+import { chooseSwitchoverCandidate, standings } from './candidate.js';
+import { writeServerFiles } from './configure.js';
+import { adminTarget, instanceOf, type Cluster } from './context.js';
+import { saveSpec } from './create.js';
+import { PreconditionError } from './errors.js';
+import type { OnEvent } from './events.js';
+import { followWhileRunning, followWhileStopped, forgetUpstream } from './follow.js';
+import { observeCluster } from './observe.js';
+import { promote } from './promote.js';
+import { proveReplication } from './prove.js';
+import { reconcileSlots } from './slots.js';
+
+export interface SwitchoverOptions {
+  readonly to?: string;
+  readonly maxLagBytes: number;
+  readonly onEvent: OnEvent;
+}
+
+export interface SwitchoverResult {
+  readonly from: string;
+  readonly to: string;
+  /** From the old primary's shutdown request to the new primary accepting writes. */
+  readonly writeUnavailableMs: number;
+  readonly totalMs: number;
+  /** The old primary's shutdown checkpoint, which the new primary replayed before promotion. */
+  readonly shutdownCheckpointLsn: string;
+}
+
+export const DEFAULT_MAX_LAG_BYTES = 16 * 2 ** 20;
+
+/**
+ * Planned change of primary with no lost writes. The old primary is shut down cleanly, which makes
+ * its walsenders ship every record up to the shutdown checkpoint; the candidate must then have
+ * replayed past that checkpoint (checked by LSN from pg_controldata, not assumed) before it is
+ * promoted. If it has not, the old primary is started again and nothing changes.
+ */
+export async function switchover(cluster: Cluster, options: SwitchoverOptions): Promise<SwitchoverResult> {
+  const started = Date.now();
+  const oldPrimary = primaryOf(cluster.spec);
+  const observations = await observeCluster(cluster);
+  const primaryObs = observations.find((o) => o.node.name === oldPrimary.name)!;
+  if (!primaryObs.position || primaryObs.position.inRecovery || primaryObs.position.lsn === null) {
+    throw new PreconditionError(`the primary ${oldPrimary.name} is not running as a primary, so there is nothing to switch over from`, {
+      hint: `start it with \`pgrepl up\`, or use \`pgrepl failover\` if it is lost`,
+    });
+  }
+  const candidate = nodeNamed(cluster.spec, chooseSwitchoverCandidate(standings(cluster.spec, observations), primaryObs.position.lsn, options.to, options.maxLagBytes).name)!;
+  const next = { ...cluster, spec: withNewPrimary(cluster.spec, candidate.name) };
+
+  options.onEvent({ type: 'step', node: candidate.name, message: 'preparing: slots for its future replicas, synchronous settings' });
+  await reconcileSlots(next, candidate);
+  // The quorum the new primary must enforce from its first commit.
+  if (await writeServerFiles(next, candidate)) await withConnection(adminTarget(cluster, candidate), reloadConf);
+  await withConnection(adminTarget(cluster, oldPrimary), checkpoint); // so the shutdown checkpoint is quick
+
+  options.onEvent({ type: 'step', node: oldPrimary.name, message: 'stopping the primary cleanly (writes pause here)' });
+  const pauseStarted = Date.now();
+  await stopServer(instanceOf(cluster, oldPrimary), 'fast');
+  const shutdown = await controlData(cluster.bin, cluster.user, cluster.layout.dataDir(oldPrimary.name));
+  try {
+    await waitFor(
+      () => withConnection(adminTarget(cluster, candidate), async (db) => {
+        const replayed = (await serverPosition(db)).replayLsn;
+        return replayed !== null && replayed > shutdown.checkpointLsn ? true : undefined;
+      }),
+      { what: `${candidate.name} to replay ${oldPrimary.name}'s shutdown checkpoint at ${formatLsn(shutdown.checkpointLsn)}`, timeoutMs: 10_000, intervalMs: 2 },
+    );
+  } catch (error) {
+    options.onEvent({ type: 'warning', node: oldPrimary.name, message: 'candidate did not catch up; restarting the old primary, nothing changed' });
+    await startServer(instanceOf(cluster, oldPrimary));
+    throw error;
+  }
+  options.onEvent({ type: 'step', node: candidate.name, message: `promoting (replayed past ${formatLsn(shutdown.checkpointLsn)})` });
+  await promote(cluster, candidate);
+  const writeUnavailableMs = Date.now() - pauseStarted;
+  const saved = await saveSpec(cluster, next.spec);
+
+  await forgetUpstream(saved, candidate);
+  await repointAll(saved, [oldPrimary.name, candidate.name], options.onEvent);
+  options.onEvent({ type: 'step', node: oldPrimary.name, message: `restarting as a replica of ${candidate.name}` });
+  const oldAsReplica = nodeNamed(saved.spec, oldPrimary.name)!;
+  await writeServerFiles(saved, oldAsReplica);
+  await followWhileStopped(saved, oldAsReplica, candidate);
+  await startServer(instanceOf(saved, oldAsReplica));
+  await reconcileSlots(saved, oldAsReplica);
+  await applyConfig(saved);
+  await proveReplication(saved);
+  return { from: oldPrimary.name, to: candidate.name, writeUnavailableMs, totalMs: Date.now() - started, shutdownCheckpointLsn: formatLsn(shutdown.checkpointLsn) };
+}
+
+/** Points every running replica whose upstream changed at its new upstream. */
+export async function repointAll(cluster: Cluster, skip: readonly string[], onEvent: OnEvent): Promise<void> {
+  const primary = primaryOf(cluster.spec);
+  await Promise.all(
+    cluster.spec.nodes
+      .filter((n) => n.upstream === primary.name && !skip.includes(n.name))
+      .map(async (node) => {
+        if (!(await startedAndInRecovery(cluster, node.name))) return;
+        onEvent({ type: 'step', node: node.name, message: `now streams from ${primary.name}` });
+        await followWhileRunning(cluster, node, primary);
+      }),
+  );
+}
+
+async function startedAndInRecovery(cluster: Cluster, name: string): Promise<boolean> {
+  const node = nodeNamed(cluster.spec, name)!;
+  try {
+    return await withConnection(adminTarget(cluster, node), async (db) => (await serverPosition(db)).inRecovery, 2000);
+  } catch {
+    return false;
+  }
+}
