@@ -7,6 +7,10 @@ import { registerStatus } from './status.js';
 import { registerUp } from './up.js';
 import { registerUrl } from './url.js';
 import { registerSet } from './set.js';
+import { registerFailover } from './failover.js';
+import { registerRejoin } from './rejoin.js';
+import { registerAddReplica } from './add-replica.js';
+import { registerRemoveReplica } from './remove-replica.js';
 import { registerSwitchover } from './switchover.js';
 
 const program = new Command('pgrepl')
@@ -15,7 +19,7 @@ const program = new Command('pgrepl')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of [registerUp, registerStatus, registerUrl, registerDown, registerPsql, registerLogs, registerSwitchover, registerSet]) register(program);
+for (const register of [registerUp, registerStatus, registerUrl, registerDown, registerPsql, registerLogs, registerAddReplica, registerRemoveReplica, registerSwitchover, registerFailover, registerRejoin, registerSet]) register(program);
 for (const command of program.commands) command.exitOverride();
 
 try {

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { editAutoConf } from '../pg/auto-conf.js';
 import { setUpstream } from '../pg/queries.js';
-import { stopServer, startServer } from '../pg/server.js';
+import { isRunning, startServer, stopServer } from '../pg/server.js';
 import { withConnection } from '../pg/sql.js';
 import type { NodeSpec } from '../spec/schema.js';
 import { adminTarget, instanceOf, replicationConninfo, type Cluster } from './context.js';
+import { inspectNodeData } from './node-data.js';
 
 /**
  * Makes a stopped node a standby of `upstream`: standby.signal, and primary_conninfo plus
@@ -36,4 +37,10 @@ export async function followWhileRunning(cluster: Cluster, node: NodeSpec, upstr
 /** Clears a promoted node's recovery settings, so its config no longer names its old upstream. */
 export async function forgetUpstream(cluster: Cluster, node: NodeSpec): Promise<void> {
   await withConnection(adminTarget(cluster, node), (db) => setUpstream(db, null, null));
+}
+
+/** Points `node` at `upstream` whether it runs or not; a node without data is left for `up` to clone. */
+export async function follow(cluster: Cluster, node: NodeSpec, upstream: NodeSpec): Promise<void> {
+  if (await isRunning(instanceOf(cluster, node))) return followWhileRunning(cluster, node, upstream);
+  if ((await inspectNodeData(cluster, node)).kind === 'ready') await followWhileStopped(cluster, node, upstream);
 }

@@ -12,7 +12,7 @@ import { adminTarget, instanceOf, type Cluster } from './context.js';
 import { saveSpec } from './create.js';
 import { PreconditionError } from './errors.js';
 import type { OnEvent } from './events.js';
-import { followWhileRunning, followWhileStopped, forgetUpstream } from './follow.js';
+import { follow, followWhileStopped, forgetUpstream } from './follow.js';
 import { observeCluster } from './observe.js';
 import { promote } from './promote.js';
 import { proveReplication } from './prove.js';
@@ -96,25 +96,15 @@ export async function switchover(cluster: Cluster, options: SwitchoverOptions): 
   return { from: oldPrimary.name, to: candidate.name, writeUnavailableMs, totalMs: Date.now() - started, shutdownCheckpointLsn: formatLsn(shutdown.checkpointLsn) };
 }
 
-/** Points every running replica whose upstream changed at its new upstream. */
+/** Points every replica of the new primary at it, running or stopped, except `skip`. */
 export async function repointAll(cluster: Cluster, skip: readonly string[], onEvent: OnEvent): Promise<void> {
   const primary = primaryOf(cluster.spec);
   await Promise.all(
     cluster.spec.nodes
       .filter((n) => n.upstream === primary.name && !skip.includes(n.name))
       .map(async (node) => {
-        if (!(await startedAndInRecovery(cluster, node.name))) return;
         onEvent({ type: 'step', node: node.name, message: `now streams from ${primary.name}` });
-        await followWhileRunning(cluster, node, primary);
+        await follow(cluster, node, primary);
       }),
   );
-}
-
-async function startedAndInRecovery(cluster: Cluster, name: string): Promise<boolean> {
-  const node = nodeNamed(cluster.spec, name)!;
-  try {
-    return await withConnection(adminTarget(cluster, node), async (db) => (await serverPosition(db)).inRecovery, 2000);
-  } catch {
-    return false;
-  }
 }

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** What a running postmaster writes to `postmaster.pid` (see PostgreSQL's pidfile.h). */
 export interface PostmasterPid {
   readonly pid: number;
   readonly port: number;
+  /** SysV shared memory id of the postmaster's segment, if it wrote one. */
+  readonly shmId: number | null;
   /** `starting`, `stopping`, `ready` (accepting connections) or `standby` (hot standby accepting reads). */
   readonly status: string;
 }
@@ -20,7 +22,8 @@ export async function readPostmasterPid(dataDir: string): Promise<PostmasterPid 
   const lines = text.split('\n');
   const pid = Number(lines[0]);
   if (!Number.isInteger(pid) || pid <= 0) return null;
-  return { pid, port: Number(lines[3]), status: (lines[7] ?? '').trim() };
+  const shmId = Number((lines[6] ?? '').trim().split(/\s+/)[1]);
+  return { pid, port: Number(lines[3]), status: (lines[7] ?? '').trim(), shmId: Number.isInteger(shmId) ? shmId : null };
 }
 
 /**
@@ -56,4 +59,34 @@ async function isOurPostmaster(pid: number, dataDir: string): Promise<boolean> {
 export async function livePostmaster(dataDir: string): Promise<PostmasterPid | null> {
   const info = await readPostmasterPid(dataDir);
   return info && (await isOurPostmaster(info.pid, dataDir)) ? info : null;
+}
+
+/** Processes attached to a SysV shared memory segment, or 0 when it is gone; null where unknown. */
+async function shmAttachCount(shmId: number): Promise<number | null> {
+  let table: string;
+  try {
+    table = await readFile('/proc/sysvipc/shm', 'utf8');
+  } catch {
+    return null;
+  }
+  for (const line of table.split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (Number(fields[1]) === shmId) return Number(fields[6]);
+  }
+  return 0;
+}
+
+/**
+ * Removes the postmaster.pid of a postmaster that died uncleanly (SIGKILL, OOM) but is still a
+ * zombie: where nothing reaps orphans (a container without an init, some sandboxes), PostgreSQL's
+ * own kill(pid, 0) check takes the zombie for a live postmaster and refuses to start. The file goes
+ * only when the pid is dead or a zombie AND no process is still attached to its shared memory,
+ * which is the same test PostgreSQL applies to a stale lock. Returns whether it removed the file.
+ */
+export async function clearStaleLock(dataDir: string): Promise<boolean> {
+  const info = await readPostmasterPid(dataDir);
+  if (!info || isAlive(info.pid)) return false;
+  if (info.shmId !== null && (await shmAttachCount(info.shmId)) !== 0) return false;
+  await rm(join(dataDir, 'postmaster.pid'), { force: true });
+  return true;
 }

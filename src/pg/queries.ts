@@ -43,8 +43,10 @@ export async function serverPosition(db: Queryable): Promise<ServerPosition> {
     SELECT pg_is_in_recovery() AS in_recovery,
            CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END::text AS lsn,
            pg_last_wal_replay_lsn()::text AS replay_lsn,
-           COALESCE((SELECT received_tli FROM pg_stat_wal_receiver),
-                    (SELECT timeline_id FROM pg_control_checkpoint())) AS timeline,
+           CASE WHEN pg_is_in_recovery()
+                THEN COALESCE((SELECT received_tli FROM pg_stat_wal_receiver), (SELECT timeline_id FROM pg_control_checkpoint()))
+                -- the checkpoint's timeline lags a promotion until the next checkpoint; the WAL file name does not
+                ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS timeline,
            (SELECT status FROM pg_stat_wal_receiver) AS receiver_status,
            (SELECT sender_host FROM pg_stat_wal_receiver) AS sender_host,
            (SELECT sender_port FROM pg_stat_wal_receiver) AS sender_port`);

@@ -1,5 +1,6 @@
 import type { PgBinaries } from './binaries.js';
 import type { OsUser } from './os-user.js';
+import { clearStaleLock } from './postmaster-pid.js';
 import { runProgram } from './process.js';
 
 export interface RewindOptions {
@@ -20,6 +21,7 @@ export interface RewindOptions {
  * runs crash recovery on an uncleanly stopped target by itself.
  */
 export async function rewind(options: RewindOptions): Promise<string> {
+  await clearStaleLock(options.dataDir);
   const { stdout, stderr } = await runProgram(
     options.bin.path('pg_rewind'),
     ['--target-pgdata', options.dataDir, '--source-server', options.sourceConninfo, '--progress'],

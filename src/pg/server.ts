@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { PgBinaries } from './binaries.js';
 import { ServerError } from './errors.js';
 import type { OsUser } from './os-user.js';
-import { isAlive, livePostmaster, readPostmasterPid } from './postmaster-pid.js';
+import { clearStaleLock, isAlive, livePostmaster, readPostmasterPid } from './postmaster-pid.js';
 import { spawnDaemon } from './process.js';
 import { waitFor } from '../util/wait.js';
 
@@ -34,6 +34,7 @@ async function logTail(logFile: string, lines = 5): Promise<string> {
 export async function startServer(instance: Instance, timeoutMs = 60_000): Promise<number> {
   const running = await livePostmaster(instance.dataDir);
   if (running) return running.pid;
+  await clearStaleLock(instance.dataDir);
   const pid = spawnDaemon(instance.bin.path('postgres'), ['-D', instance.dataDir], instance.logFile, {
     user: instance.user,
     cwd: instance.dataDir,

@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { failover } from '../cluster/failover.js';
+import { resolveClusterDir } from '../cluster/location.js';
+import { openCluster } from '../cluster/open.js';
+import { action, printResult, type CommonOptions } from './output.js';
+import { withCommonOptions } from './options.js';
+import { progressPrinter } from './progress.js';
+
+interface FailoverFlags extends CommonOptions {
+  readonly to?: string;
+  readonly force?: boolean;
+}
+
+export function registerFailover(program: Command): void {
+  withCommonOptions(program.command('failover'))
+    .description('promote a replica because the primary is lost; the old primary is fenced')
+    .option('--to <NAME>', 'the replica to promote (default: the one that received the most WAL)')
+    .option('--force', 'fail over even if the primary answers, or to a replica behind another')
+    .action(
+      action(async (flags: FailoverFlags) => {
+        const cluster = await openCluster(resolveClusterDir(flags.dir));
+        const result = await failover(cluster, { force: Boolean(flags.force), onEvent: progressPrinter(Boolean(flags.json)), ...(flags.to ? { to: flags.to } : {}) });
+        const lost = result.walBytesNotOnNewPrimary === null ? 'unknown (old primary WAL unreadable)' : `${result.walBytesNotOnNewPrimary} bytes`;
+        printResult(flags, result, () =>
+          [
+            `failed over: ${result.to} is the primary (promoted in ${result.promotedInMs} ms; total ${result.totalMs} ms)`,
+            `${result.fenced.node} is fenced${result.fenced.wasRunning ? ' (it was running and was stopped)' : ''}; bring it back with \`pgrepl rejoin ${result.fenced.node}\``,
+            `WAL on ${result.from} not on ${result.to}: ${lost}${result.synchronous ? ' (synchronous mode: no acknowledged commit is in it)' : ''}`,
+          ].join('\n'),
+        );
+      }),
+    );
+}

@@ -1,0 +1,110 @@
+import { controlData } from '../pg/controldata.js';
+import { formatLsn, lsnDistance, type Lsn } from '../pg/lsn.js';
+import { walEnd } from '../pg/wal-end.js';
+import { nodeNamed, primaryOf, replicasOf, withNewPrimary } from '../spec/topology.js';
+import { reloadConf } from '../pg/queries.js';
+import { withConnection } from '../pg/sql.js';
+import { applyConfig } from './apply-config.js';
+import { rankCandidates, standings, type Standing } from './candidate.js';
+import { writeServerFiles } from './configure.js';
+import { adminTarget, type Cluster } from './context.js';
+import { saveSpec } from './create.js';
+import { PreconditionError, UnknownNodeError } from './errors.js';
+import type { OnEvent } from './events.js';
+import { fence } from './fence.js';
+import { forgetUpstream } from './follow.js';
+import { observeCluster } from './observe.js';
+import { promote } from './promote.js';
+import { proveReplication } from './prove.js';
+import { reconcileSlots } from './slots.js';
+import { repointAll } from './switchover.js';
+
+export interface FailoverOptions {
+  readonly to?: string;
+  /** Fail over even though the primary answers, or to a replica that received less WAL than another. */
+  readonly force: boolean;
+  readonly onEvent: OnEvent;
+}
+
+export interface FailoverResult {
+  readonly from: string;
+  readonly to: string;
+  /** From the decision to promote to the new primary accepting writes. */
+  readonly promotedInMs: number;
+  readonly totalMs: number;
+  /** WAL the old primary wrote past what the new primary had received; null when it cannot be read. */
+  readonly walBytesNotOnNewPrimary: number | null;
+  readonly synchronous: boolean;
+  readonly fenced: { readonly node: string; readonly wasRunning: boolean };
+}
+
+/** The replica to promote: `to`, or the most advanced; refuses one that lacks WAL another has, unless forced. */
+export function chooseFailoverCandidate(all: readonly Standing[], to: string | undefined, force: boolean): Standing {
+  const ranked = rankCandidates(all);
+  const best = ranked[0];
+  if (!best) throw new PreconditionError('no replica is running, so none can be promoted', { hint: 'start a replica with `pgrepl up`, or restore the primary' });
+  if (to === undefined) return best;
+  const pick = all.find((c) => c.name === to);
+  if (!pick) throw new UnknownNodeError(`no replica named '${to}'`, { hint: `replicas are: ${all.map((c) => c.name).join(', ')}` });
+  if (!pick.running || pick.receivedLsn === null) throw new PreconditionError(`${to} is not running as a replica`, { hint: `choose a running replica; the most advanced is ${best.name}` });
+  const behind = lsnDistance(best.receivedLsn!, pick.receivedLsn);
+  if (behind > 0 && !force) {
+    throw new PreconditionError(`${to} has received ${behind} bytes less WAL than ${best.name}; promoting it would lose them`, {
+      hint: `fail over to ${best.name}, or pass --force to accept the loss`,
+    });
+  }
+  return pick;
+}
+
+async function oldPrimaryWalEnd(cluster: Cluster, name: string): Promise<Lsn | null> {
+  try {
+    const dataDir = cluster.layout.dataDir(name);
+    const control = await controlData(cluster.bin, cluster.user, dataDir);
+    return await walEnd(cluster.bin, cluster.user, dataDir, control.checkpointLsn, control.timeline);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Unplanned change of primary. The old primary is fenced first (stopped if it runs at all, marked
+ * diverged), then the most advanced replica is promoted, the others follow it, and the WAL the old
+ * primary had that the new one lacks is counted from the old primary's pg_wal.
+ */
+export async function failover(cluster: Cluster, options: FailoverOptions): Promise<FailoverResult> {
+  const started = Date.now();
+  const oldPrimary = primaryOf(cluster.spec);
+  const observations = await observeCluster(cluster);
+  const primaryObs = observations.find((o) => o.node.name === oldPrimary.name)!;
+  if (primaryObs.position && !primaryObs.position.inRecovery && !options.force) {
+    throw new PreconditionError(`the primary ${oldPrimary.name} is running and accepts writes`, {
+      hint: 'use `pgrepl switchover` for a planned change without lost writes, or pass --force to fence it and fail over anyway',
+    });
+  }
+  const pick = chooseFailoverCandidate(standings(cluster.spec, observations), options.to, options.force);
+  const candidate = nodeNamed(cluster.spec, pick.name)!;
+  options.onEvent({ type: 'step', node: oldPrimary.name, message: 'fencing: stopped if running, marked diverged' });
+  const fenced = await fence(cluster, oldPrimary);
+  const next = { ...cluster, spec: withNewPrimary(cluster.spec, candidate.name) };
+  const decided = Date.now();
+  if (await writeServerFiles(next, candidate)) await withConnection(adminTarget(cluster, candidate), reloadConf);
+  options.onEvent({ type: 'step', node: candidate.name, message: `promoting (received up to ${formatLsn(pick.receivedLsn!)})` });
+  await promote(cluster, candidate);
+  const promotedInMs = Date.now() - decided;
+  const saved = await saveSpec(cluster, next.spec);
+  await forgetUpstream(saved, candidate);
+  await reconcileSlots(saved, candidate);
+  await repointAll(saved, [oldPrimary.name, candidate.name], options.onEvent);
+  await applyConfig(saved);
+  const end = await oldPrimaryWalEnd(saved, oldPrimary.name);
+  await proveReplication(saved, replicasOf(saved.spec).filter((n) => n.name !== oldPrimary.name && observations.some((o) => o.node.name === n.name && o.running)));
+  return {
+    from: oldPrimary.name,
+    to: candidate.name,
+    promotedInMs,
+    totalMs: Date.now() - started,
+    walBytesNotOnNewPrimary: end === null ? null : lsnDistance(end, pick.receivedLsn!),
+    synchronous: cluster.spec.replication.sync > 0,
+    fenced: { node: oldPrimary.name, wasRunning: fenced.wasRunning },
+  };
+}

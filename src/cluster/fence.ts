@@ -1,0 +1,17 @@
+import { isRunning, stopServer } from '../pg/server.js';
+import type { NodeSpec } from '../spec/schema.js';
+import { instanceOf, type Cluster } from './context.js';
+import { writeNodeState } from './node-state.js';
+
+/**
+ * Makes sure a lost primary can never accept writes again on its own: its postmaster, if any, gets
+ * an immediate shutdown, and its build state becomes `diverged`, so `up` will not start it until
+ * `pgrepl rejoin` has rewound it into a replica.
+ */
+export async function fence(cluster: Cluster, node: NodeSpec): Promise<{ wasRunning: boolean }> {
+  const instance = instanceOf(cluster, node);
+  const wasRunning = await isRunning(instance);
+  await writeNodeState(cluster.layout, node.name, { phase: 'diverged', since: new Date().toISOString() });
+  if (wasRunning) await stopServer(instance, 'immediate', 15_000);
+  return { wasRunning };
+}

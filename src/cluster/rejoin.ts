@@ -1,0 +1,95 @@
+import { rm } from 'node:fs/promises';
+import { PgCommandError } from '../pg/errors.js';
+import { checkpoint, serverPosition } from '../pg/queries.js';
+import { rewind } from '../pg/rewind.js';
+import { isRunning, startServer, stopServer } from '../pg/server.js';
+import { withConnection } from '../pg/sql.js';
+import type { NodeSpec } from '../spec/schema.js';
+import { nodeNamed } from '../spec/topology.js';
+import { writeServerFiles } from './configure.js';
+import { adminTarget, instanceOf, superuserConninfo, type Cluster } from './context.js';
+import { DivergedError, PreconditionError } from './errors.js';
+import type { OnEvent } from './events.js';
+import { followWhileStopped } from './follow.js';
+import { inspectNodeData } from './node-data.js';
+import { writeNodeState } from './node-state.js';
+import { proveReplication } from './prove.js';
+import { ensureReplica, upstreamOf } from './replica.js';
+import { reconcileSlots } from './slots.js';
+import { unknownNode } from './url.js';
+
+export interface RejoinOptions {
+  /** Throw the node's data away and clone it afresh instead of rewinding it. */
+  readonly reclone: boolean;
+  readonly onEvent: OnEvent;
+}
+
+export interface RejoinResult {
+  readonly node: string;
+  readonly upstream: string;
+  readonly method: 'rewind' | 'reclone' | 'none';
+  readonly totalMs: number;
+}
+
+async function isHealthyReplica(cluster: Cluster, node: NodeSpec): Promise<boolean> {
+  if (!(await isRunning(instanceOf(cluster, node)))) return false;
+  try {
+    return await withConnection(adminTarget(cluster, node), async (db) => (await serverPosition(db)).receiverStatus === 'streaming', 2000);
+  } catch {
+    return false;
+  }
+}
+
+/** pg_rewind the stopped node onto its upstream, then make it that upstream's standby. */
+async function rewindOnto(cluster: Cluster, node: NodeSpec, upstream: NodeSpec, onEvent: OnEvent): Promise<void> {
+  // pg_rewind reads the source's timeline from its control file, which changes only at a checkpoint.
+  await withConnection(adminTarget(cluster, upstream), checkpoint);
+  onEvent({ type: 'step', node: node.name, message: `pg_rewind from ${upstream.name}` });
+  try {
+    await rewind({ bin: cluster.bin, user: cluster.user, dataDir: cluster.layout.dataDir(node.name), sourceConninfo: superuserConninfo(cluster, upstream), cwd: cluster.layout.nodeDir(node.name) });
+  } catch (error) {
+    if (!(error instanceof PgCommandError)) throw error;
+    const reason = error.message.split('\n').find((l) => /error:/.test(l)) ?? error.message.split('\n')[0];
+    throw new DivergedError(`pg_rewind could not rewind ${node.name}: ${reason}`, {
+      hint: `run \`pgrepl rejoin ${node.name} --reclone\` to clone it afresh instead (its own data is replaced)`,
+      cause: error,
+    });
+  }
+  // pg_rewind copied the source's configuration files: give the node its own back.
+  await writeServerFiles(cluster, node);
+  await followWhileStopped(cluster, node, upstream);
+}
+
+/**
+ * Turns a former primary (or any diverged or broken replica) into a streaming replica of its
+ * upstream in the spec: pg_rewind by default, a fresh clone with `reclone`. It is never started
+ * before that, so a diverged node never runs as a writable primary.
+ */
+export async function rejoin(cluster: Cluster, name: string, options: RejoinOptions): Promise<RejoinResult> {
+  const started = Date.now();
+  const node = nodeNamed(cluster.spec, name);
+  if (!node) throw unknownNode(cluster, name);
+  if (node.upstream === undefined) {
+    throw new PreconditionError(`${name} is the primary; only replicas rejoin`, { hint: 'to make it a replica, `pgrepl switchover` to another node' });
+  }
+  const upstream = upstreamOf(cluster, node);
+  const data = await inspectNodeData(cluster, node);
+  if (data.kind === 'ready' && (await isHealthyReplica(cluster, node))) {
+    return { node: name, upstream: upstream.name, method: 'none', totalMs: Date.now() - started };
+  }
+  if (await stopServer(instanceOf(cluster, node), 'fast')) options.onEvent({ type: 'step', node: name, message: 'stopped' });
+  await reconcileSlots(cluster, upstream);
+  let method: RejoinResult['method'];
+  if (options.reclone || data.kind === 'none' || data.kind === 'lost' || data.kind === 'half-built') {
+    options.onEvent({ type: 'step', node: name, message: 'removing its data to clone it afresh' });
+    await rm(cluster.layout.dataDir(name), { recursive: true, force: true });
+    method = 'reclone';
+  } else {
+    await rewindOnto(cluster, node, upstream, options.onEvent);
+    await writeNodeState(cluster.layout, name, { phase: 'ready' });
+    method = 'rewind';
+  }
+  await ensureReplica(cluster, node, { onEvent: options.onEvent });
+  await proveReplication(cluster, [node]);
+  return { node: name, upstream: upstream.name, method, totalMs: Date.now() - started };
+}
