@@ -81,10 +81,12 @@ export async function failover(cluster: Cluster, options: FailoverOptions): Prom
       hint: 'use `pgrepl switchover` for a planned change without lost writes, or pass --force to fence it and fail over anyway',
     });
   }
-  const pick = chooseFailoverCandidate(standings(cluster.spec, observations), options.to, options.force);
-  const candidate = nodeNamed(cluster.spec, pick.name)!;
+  chooseFailoverCandidate(standings(cluster.spec, observations), options.to, options.force); // refuse early, before fencing
   options.onEvent({ type: 'step', node: oldPrimary.name, message: 'fencing: stopped if running, marked diverged' });
   const fenced = await fence(cluster, oldPrimary);
+  // Compare candidates only now: nothing of the old primary can send them WAL any more.
+  const pick = chooseFailoverCandidate(standings(cluster.spec, await observeCluster(cluster)), options.to, options.force);
+  const candidate = nodeNamed(cluster.spec, pick.name)!;
   const next = { ...cluster, spec: withNewPrimary(cluster.spec, candidate.name) };
   const decided = Date.now();
   if (await writeServerFiles(next, candidate)) await withConnection(adminTarget(cluster, candidate), reloadConf);

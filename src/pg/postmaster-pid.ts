@@ -77,6 +77,18 @@ async function shmAttachCount(shmId: number): Promise<number | null> {
 }
 
 /**
+ * True once no process of a dead postmaster's server remains attached to its shared memory: its
+ * orphaned backends and walsenders have noticed the death and exited, so none can still send WAL
+ * or acknowledge a commit.
+ */
+export async function serverProcessesGone(dataDir: string): Promise<boolean> {
+  const info = await readPostmasterPid(dataDir);
+  if (!info) return true;
+  if (isAlive(info.pid)) return false;
+  return info.shmId === null || (await shmAttachCount(info.shmId)) === 0;
+}
+
+/**
  * Removes the postmaster.pid of a postmaster that died uncleanly (SIGKILL, OOM) but is still a
  * zombie: where nothing reaps orphans (a container without an init, some sandboxes), PostgreSQL's
  * own kill(pid, 0) check takes the zombie for a live postmaster and refuses to start. The file goes

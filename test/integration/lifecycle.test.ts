@@ -1,0 +1,204 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { findBinaries } from '../../src/pg/binaries.js';
+import { passwordFor } from '../../src/pg/passfile.js';
+import { waitFor } from '../../src/util/wait.js';
+import { clusterDir, freePortBlock, pgrepl, pgreplJson, psql, waitForPsql } from './fixture.js';
+import { Writer } from './writer.js';
+
+interface Status {
+  nodes: Array<{ name: string; role: string; state: string; upstream: string | null; running: boolean; syncState: string | null; slots: Array<{ name: string }> }>;
+  warnings: string[];
+}
+
+async function superPassword(dir: string): Promise<string> {
+  return passwordFor(await readFile(join(dir, 'secrets', 'superuser.pgpass'), 'utf8'), 'postgres')!;
+}
+
+async function url(dir: string, node?: string): Promise<string> {
+  return (await pgreplJson<{ url: string }>(['url', ...(node ? [node] : []), '--dir', dir])).url;
+}
+
+/** Every acknowledged id is present on `node`. */
+async function assertAllAcked(bindir: string, dir: string, node: string, acked: readonly number[]): Promise<void> {
+  assert.ok(acked.length > 0, 'the writer got no commit acknowledged at all');
+  const present = await psql(bindir, await url(dir, node), `SELECT count(*) FROM writes WHERE id = ANY('{${acked.join(',')}}'::int[])`);
+  assert.equal(Number(present), acked.length, `acknowledged writes missing on ${node}`);
+}
+
+async function startWriter(dir: string, ports: number[]): Promise<Writer> {
+  const writer = new Writer(ports, await superPassword(dir));
+  writer.start();
+  await waitFor(() => (writer.acked.length >= 50 ? true : undefined), { what: 'the writer to get going', timeoutMs: 10_000 });
+  return writer;
+}
+
+test('switchover under a running writer loses no acknowledged write, and back again', async (t) => {
+  const { bindir } = await findBinaries();
+  const dir = await clusterDir(t);
+  const port = await freePortBlock(3);
+  await pgreplJson(['up', '--dir', dir, '--replicas', '2', '--port', String(port)]);
+  await psql(bindir, await url(dir), 'CREATE TABLE writes (id int PRIMARY KEY)');
+  const ports = [port, port + 1, port + 2];
+
+  for (const [from, to] of [['pg1', 'pg2'], ['pg2', 'pg1']] as const) {
+    const writer = await startWriter(dir, ports);
+    let result: { from: string; to: string; writeUnavailableMs: number };
+    try {
+      result = await pgreplJson(['switchover', '--dir', dir, '--to', to]);
+      const afterSwitch = writer.acked.length;
+      await waitFor(() => (writer.acked.length >= afterSwitch + 50 ? true : undefined), { what: `writes on ${to}`, timeoutMs: 15_000 });
+    } finally {
+      await writer.stop();
+    }
+    assert.equal(result.from, from);
+    assert.equal(result.to, to);
+    assert.ok(result.writeUnavailableMs >= 0);
+    await assertAllAcked(bindir, dir, to, writer.acked);
+    const status = await pgreplJson<Status>(['status', '--dir', dir]);
+    assert.deepEqual(status.nodes.map((n) => [n.name, n.role, n.state, n.upstream]), ports.map((_, i) => {
+      const name = `pg${i + 1}`;
+      return name === to ? [name, 'primary', 'primary', null] : [name, 'replica', 'streaming', to];
+    }));
+    assert.deepEqual(status.warnings, []);
+    // The old primary streams from the new one and has every acknowledged write too.
+    await waitForPsql(bindir, await url(dir, from), `SELECT count(*) >= ${writer.acked.length} FROM writes`, 't', `${from} to catch up`);
+  }
+});
+
+test('failover after SIGKILL of the primary in synchronous mode: no acknowledged write lost, old primary fenced, rejoin', async (t) => {
+  const { bindir } = await findBinaries();
+  const dir = await clusterDir(t);
+  const port = await freePortBlock(3);
+  await pgreplJson(['up', '--dir', dir, '--replicas', '2', '--sync', '1', '--port', String(port)]);
+  await psql(bindir, await url(dir), 'CREATE TABLE writes (id int PRIMARY KEY)');
+  const before = await pgreplJson<Status>(['status', '--dir', dir]);
+  assert.deepEqual(before.nodes.slice(1).map((n) => n.syncState), ['quorum', 'quorum']);
+
+  const writer = await startWriter(dir, [port, port + 1, port + 2]);
+  let result: { from: string; to: string; walBytesNotOnNewPrimary: number | null; fenced: { node: string } };
+  try {
+    const pid = Number((await readFile(join(dir, 'nodes', 'pg1', 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    process.kill(pid, 'SIGKILL');
+    result = await pgreplJson(['failover', '--dir', dir]);
+    const afterFailover = writer.acked.length;
+    await waitFor(() => (writer.acked.length >= afterFailover + 50 ? true : undefined), { what: 'writes on the new primary', timeoutMs: 15_000 });
+  } finally {
+    await writer.stop();
+  }
+  assert.equal(result.from, 'pg1');
+  assert.ok(['pg2', 'pg3'].includes(result.to));
+  assert.equal(result.fenced.node, 'pg1');
+  await assertAllAcked(bindir, dir, result.to, writer.acked);
+
+  // Fenced: not running, and `up` refuses to start it until it is rejoined.
+  const fenced = await pgreplJson<Status>(['status', '--dir', dir]);
+  assert.equal(fenced.nodes[0]!.running, false);
+  const up = await pgrepl(['up', '--dir', dir]);
+  assert.notEqual(up.code, 0);
+  assert.match(up.stderr, /pg1 is a former primary .* will not start it/);
+  assert.equal((await pgreplJson<Status>(['status', '--dir', dir])).nodes[0]!.running, false);
+
+  const rejoined = await pgreplJson<{ method: string; upstream: string }>(['rejoin', 'pg1', '--dir', dir]);
+  assert.equal(rejoined.method, 'rewind');
+  assert.equal(rejoined.upstream, result.to);
+  const after = await pgreplJson<Status>(['status', '--dir', dir]);
+  assert.deepEqual(after.nodes.find((n) => n.name === 'pg1')!.state, 'streaming');
+  assert.equal(after.nodes.find((n) => n.name === 'pg1')!.upstream, result.to);
+  await waitForPsql(bindir, await url(dir, 'pg1'), `SELECT count(*) >= ${writer.acked.length} FROM writes`, 't', 'pg1 to catch up');
+  assert.equal((await pgrepl(['up', '--dir', dir])).code, 0);
+});
+
+test('cascading and delayed replicas, remove-replica, and refusals that change nothing', async (t) => {
+  const { bindir } = await findBinaries();
+  const dir = await clusterDir(t);
+  const port = await freePortBlock(5);
+  await pgreplJson(['up', '--dir', dir, '--replicas', '1', '--port', String(port)]);
+  await psql(bindir, await url(dir), 'CREATE TABLE items (id int)');
+
+  await t.test('a cascading replica receives rows through its upstream replica', async () => {
+    const added = await pgreplJson<{ node: { name: string; upstream: string } }>(['add-replica', '--from', 'pg2', '--dir', dir]);
+    assert.deepEqual([added.node.name, added.node.upstream], ['pg3', 'pg2']);
+    await psql(bindir, await url(dir), 'INSERT INTO items VALUES (1)');
+    await waitForPsql(bindir, await url(dir, 'pg3'), 'SELECT count(*) FROM items', '1', 'the row on pg3');
+    const status = await pgreplJson<Status>(['status', '--dir', dir]);
+    assert.deepEqual(status.nodes.find((n) => n.name === 'pg2')!.slots.map((s) => s.name), ['pg3']);
+    assert.equal(status.nodes.find((n) => n.name === 'pg3')!.state, 'streaming');
+  });
+
+  await t.test('a delayed replica shows rows only after its delay', async () => {
+    await pgreplJson(['add-replica', '--delay', '2s', '--name', 'late', '--dir', dir]);
+    const committedAt = Date.now();
+    await psql(bindir, await url(dir), 'INSERT INTO items VALUES (2)');
+    const lateUrl = await url(dir, 'late');
+    await waitForPsql(bindir, await url(dir, 'pg2'), 'SELECT count(*) FROM items', '2', 'the row on the undelayed replica');
+    // It has the WAL (received) but has not applied it yet.
+    const lsn = await psql(bindir, await url(dir), 'SELECT pg_current_wal_lsn()');
+    await waitForPsql(bindir, lateUrl, `SELECT pg_last_wal_receive_lsn() >= '${lsn}'`, 't', 'late to receive the WAL');
+    if (Date.now() - committedAt < 1500) assert.equal(await psql(bindir, lateUrl, 'SELECT count(*) FROM items'), '1');
+    await waitForPsql(bindir, lateUrl, 'SELECT count(*) FROM items', '2', 'the row on late after its delay');
+    assert.ok(Date.now() - committedAt >= 2000, 'the delayed replica applied the row before its delay');
+  });
+
+  await t.test('bad inputs are refused and change nothing', async () => {
+    const before = await readFile(join(dir, 'pgrepl.yaml'), 'utf8');
+    const cases: Array<[string[], RegExp]> = [
+      [['switchover', '--to', 'pg9'], /no replica named 'pg9'/],
+      [['switchover', '--to', 'pg3'], /pg3 streams from another replica/],
+      [['switchover', '--to', 'late'], /late is a delayed replica/],
+      [['set', 'sync', '5'], /cannot wait for 5 synchronous standbys: only 1 replica/],
+      [['up', '--sync', '3'], /cannot wait for 3 synchronous standbys/],
+      [['failover'], /primary pg1 is running and accepts writes/],
+      [['remove-replica', 'pg1'], /pg1 is the primary and cannot be removed/],
+      [['remove-replica', 'pg2'], /pg3 stream from pg2/],
+      [['add-replica', '--delay', 'soon'], /delay: must be a PostgreSQL duration/],
+      [['add-replica', '--from', 'pg3', '--sync'], /--sync needs a replica of the primary/],
+      [['rejoin', 'pg1'], /pg1 is the primary; only replicas rejoin/],
+    ];
+    for (const [args, pattern] of cases) {
+      const result = await pgrepl([...args, '--dir', dir]);
+      assert.notEqual(result.code, 0, args.join(' '));
+      assert.match(result.stderr, pattern, args.join(' '));
+    }
+    assert.equal(await readFile(join(dir, 'pgrepl.yaml'), 'utf8'), before);
+    const status = await pgreplJson<Status>(['status', '--dir', dir]);
+    assert.ok(status.nodes.every((n) => n.running), 'every node still runs');
+    assert.equal(status.nodes[0]!.role, 'primary');
+  });
+
+  await t.test('switchover to a lagging replica is refused', async () => {
+    const receiver = Number(await psql(bindir, await url(dir, 'pg2'), 'SELECT pid FROM pg_stat_wal_receiver'));
+    process.kill(receiver, 'SIGSTOP'); // a walreceiver of a server this test started
+    try {
+      await psql(bindir, await url(dir), "INSERT INTO items SELECT 0 FROM generate_series(1, 20000)");
+      const result = await pgrepl(['switchover', '--to', 'pg2', '--max-lag-bytes', '100000', '--dir', dir]);
+      assert.notEqual(result.code, 0);
+      assert.match(result.stderr, /pg2 is \d+ bytes behind the primary \(limit 100000\)/);
+    } finally {
+      process.kill(receiver, 'SIGCONT');
+    }
+    assert.equal((await pgreplJson<Status>(['status', '--dir', dir])).nodes[0]!.role, 'primary');
+  });
+
+  await t.test('switchover to a stopped replica is refused', async () => {
+    await pgreplJson(['remove-replica', 'late', '--keep-data', '--dir', dir]);
+    const pid = Number((await readFile(join(dir, 'nodes', 'pg3', 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    process.kill(pid, 'SIGINT');
+    await waitFor(async () => ((await pgreplJson<Status>(['status', '--dir', dir])).nodes[2]!.running ? undefined : true), { what: 'pg3 to stop', timeoutMs: 10_000 });
+    const result = await pgrepl(['switchover', '--to', 'pg3', '--dir', dir]);
+    assert.match(result.stderr, /pg3 is not running/);
+    await pgreplJson(['up', '--dir', dir]);
+  });
+
+  await t.test('remove-replica drops its slot and forgets it', async () => {
+    const removed = await pgreplJson<{ reattached: string[] }>(['remove-replica', 'pg2', '--reattach-to', 'pg1', '--dir', dir]);
+    assert.deepEqual(removed.reattached, ['pg3']);
+    const slots = await psql(bindir, await url(dir), 'SELECT string_agg(slot_name, \',\' ORDER BY slot_name) FROM pg_replication_slots');
+    assert.equal(slots, 'pg3');
+    const status = await pgreplJson<Status>(['status', '--dir', dir]);
+    assert.deepEqual(status.nodes.map((n) => [n.name, n.upstream, n.state]), [['pg1', null, 'primary'], ['pg3', 'pg1', 'streaming']]);
+    assert.doesNotMatch(await readFile(join(dir, 'pgrepl.yaml'), 'utf8'), /pg2/);
+  });
+});

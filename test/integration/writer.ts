@@ -1,0 +1,72 @@
+import pg from 'pg';
+
+/**
+ * A client that inserts sequential ids into `table` on whichever node is the primary, reconnecting
+ * across nodes when its connection breaks, and records which ids the server acknowledged. Bounded:
+ * it stops by itself after `maxMs` or `maxIds`, whichever comes first.
+ */
+export class Writer {
+  readonly acked: number[] = [];
+  /** Longest time between two acknowledged commits: the write gap a client saw. */
+  maxGapMs = 0;
+  #stopped = false;
+  #loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly ports: readonly number[],
+    private readonly password: string,
+    private readonly table = 'writes',
+    private readonly maxMs = 60_000,
+    private readonly maxIds = 200_000,
+  ) {}
+
+  start(): void {
+    this.#loop = this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#loop;
+  }
+
+  async #connectToPrimary(deadline: number): Promise<pg.Client | undefined> {
+    while (!this.#stopped && Date.now() < deadline) {
+      for (const port of this.ports) {
+        const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: this.password, database: 'postgres', connectionTimeoutMillis: 1000 });
+        client.on('error', () => undefined);
+        try {
+          await client.connect();
+          const { rows } = await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
+          if (!rows[0]!.r) return client;
+        } catch {
+          /* not up or not primary: try the next */
+        }
+        await client.end().catch(() => undefined);
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return undefined;
+  }
+
+  async #run(): Promise<void> {
+    const deadline = Date.now() + this.maxMs;
+    let client: pg.Client | undefined;
+    let lastAck = Date.now();
+    for (let id = 1; !this.#stopped && id <= this.maxIds && Date.now() < deadline; id++) {
+      client ??= await this.#connectToPrimary(deadline);
+      if (!client) break;
+      try {
+        await client.query(`INSERT INTO ${this.table} (id) VALUES ($1)`, [id]);
+        const now = Date.now();
+        this.maxGapMs = Math.max(this.maxGapMs, now - lastAck);
+        lastAck = now;
+        this.acked.push(id);
+      } catch {
+        // Not acknowledged: the id may or may not have committed, and is not counted either way.
+        await client.end().catch(() => undefined);
+        client = undefined;
+      }
+    }
+    await client?.end().catch(() => undefined);
+  }
+}
