@@ -17,3 +17,13 @@ export async function findFreePorts(count: number, from: number, taken: Readonly
   }
   return found;
 }
+
+/** The first port P at or above `from` such that P..P+count-1 are all free. */
+export async function findFreeBlock(count: number, from: number): Promise<number> {
+  for (let base = from; base + count - 1 <= 65535; base++) {
+    let free = true;
+    for (let p = base; p < base + count && free; p++) free = await isPortFree(p);
+    if (free) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports at or above ${from}`);
+}

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
-import { isPortFree } from '../../src/util/ports.js';
+import { findFreeBlock } from '../../src/util/ports.js';
 import { waitFor } from '../../src/util/wait.js';
 
 /** The built CLI, run as a user would run it. */
@@ -39,14 +39,8 @@ export async function pgreplJson<T = Record<string, unknown>>(args: readonly str
 }
 
 /** `count` consecutive free ports from a random base, so parallel test files do not collide. */
-export async function freePortBlock(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 30000);
-    let free = true;
-    for (let p = base; p < base + count && free; p++) free = await isPortFree(p);
-    if (free) return base;
-  }
-  throw new Error('no block of free ports found');
+export function freePortBlock(count: number): Promise<number> {
+  return findFreeBlock(count, 20000 + Math.floor(Math.random() * 30000));
 }
 
 /** Kills, by pid, the postmasters of data dirs under `dir`: only servers this test started. */

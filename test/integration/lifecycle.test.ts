@@ -28,8 +28,8 @@ async function assertAllAcked(bindir: string, dir: string, node: string, acked: 
   assert.equal(Number(present), acked.length, `acknowledged writes missing on ${node}`);
 }
 
-async function startWriter(dir: string, ports: number[]): Promise<Writer> {
-  const writer = new Writer(ports, await superPassword(dir));
+async function startWriter(dir: string, ports: number[], firstId = 1): Promise<Writer> {
+  const writer = new Writer(ports, await superPassword(dir), 'writes', 60_000, 200_000, firstId);
   writer.start();
   await waitFor(() => (writer.acked.length >= 50 ? true : undefined), { what: 'the writer to get going', timeoutMs: 10_000 });
   return writer;
@@ -43,8 +43,8 @@ test('switchover under a running writer loses no acknowledged write, and back ag
   await psql(bindir, await url(dir), 'CREATE TABLE writes (id int PRIMARY KEY)');
   const ports = [port, port + 1, port + 2];
 
-  for (const [from, to] of [['pg1', 'pg2'], ['pg2', 'pg1']] as const) {
-    const writer = await startWriter(dir, ports);
+  for (const [round, [from, to]] of ([['pg1', 'pg2'], ['pg2', 'pg1']] as const).entries()) {
+    const writer = await startWriter(dir, ports, round * 1_000_000 + 1);
     let result: { from: string; to: string; writeUnavailableMs: number };
     try {
       result = await pgreplJson(['switchover', '--dir', dir, '--to', to]);

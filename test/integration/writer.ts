@@ -7,6 +7,8 @@ import pg from 'pg';
  */
 export class Writer {
   readonly acked: number[] = [];
+  /** When (ms since epoch) and by which port each id was acknowledged, in the same order. */
+  readonly ackedAt: Array<{ readonly at: number; readonly port: number }> = [];
   /** Longest time between two acknowledged commits: the write gap a client saw. */
   maxGapMs = 0;
   #stopped = false;
@@ -18,7 +20,14 @@ export class Writer {
     private readonly table = 'writes',
     private readonly maxMs = 60_000,
     private readonly maxIds = 200_000,
+    /** First id to insert; writers that share a table must not overlap. */
+    private readonly firstId = 1,
   ) {}
+
+  /** Time of the first acknowledgement at or after `t` from a node other than `exceptPort`. */
+  firstAckAfter(t: number, exceptPort: number): number | undefined {
+    return this.ackedAt.find((a) => a.at >= t && a.port !== exceptPort)?.at;
+  }
 
   start(): void {
     this.#loop = this.#run();
@@ -52,7 +61,7 @@ export class Writer {
     const deadline = Date.now() + this.maxMs;
     let client: pg.Client | undefined;
     let lastAck = Date.now();
-    for (let id = 1; !this.#stopped && id <= this.maxIds && Date.now() < deadline; id++) {
+    for (let id = this.firstId; !this.#stopped && id < this.firstId + this.maxIds && Date.now() < deadline; id++) {
       client ??= await this.#connectToPrimary(deadline);
       if (!client) break;
       try {
@@ -61,6 +70,7 @@ export class Writer {
         this.maxGapMs = Math.max(this.maxGapMs, now - lastAck);
         lastAck = now;
         this.acked.push(id);
+        this.ackedAt.push({ at: now, port: client.port! });
       } catch {
         // Not acknowledged: the id may or may not have committed, and is not counted either way.
         await client.end().catch(() => undefined);

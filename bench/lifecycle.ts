@@ -1,0 +1,109 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+import { findBinaries } from '../src/pg/binaries.js';
+import { resolveOsUser } from '../src/pg/os-user.js';
+import { passwordFor } from '../src/pg/passfile.js';
+import { Writer } from '../test/integration/writer.js';
+import { median, pgrepl, report, RUNS, withCluster } from './util.js';
+import { promoteFloorOnce } from './promote-floor.js';
+
+async function superPassword(dir: string): Promise<string> {
+  return passwordFor(await readFile(join(dir, 'secrets', 'superuser.pgpass'), 'utf8'), 'postgres')!;
+}
+
+async function createTable(port: number, password: string): Promise<void> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
+  await client.connect();
+  await client.query('CREATE TABLE writes (id int PRIMARY KEY)');
+  await client.end();
+}
+
+/** Counts acknowledged ids missing on the node at `port` (must be 0). */
+async function missing(port: number, password: string, acked: readonly number[]): Promise<number> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
+  await client.connect();
+  const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM writes WHERE id = ANY($1::int[])', [acked]);
+  await client.end();
+  return acked.length - Number(rows[0]!.n);
+}
+
+async function waitForAcks(writer: Writer, n: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (writer.acked.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+}
+
+/** Switchover under a writer: client-seen write gap, reported window, command time, lost writes. */
+export async function switchoverScenario(): Promise<Record<string, number>> {
+  const user = await resolveOsUser();
+  const gaps: number[] = [];
+  const windows: number[] = [];
+  const totals: number[] = [];
+  let lost = 0;
+  await withCluster(user, ['--replicas', '2'], async (dir, port) => {
+    const password = await superPassword(dir);
+    const ports = [port, port + 1, port + 2];
+    await createTable(port, password);
+    for (let i = 0; i < RUNS; i++) {
+      const to = i % 2 === 0 ? 'pg2' : 'pg1';
+      const writer = new Writer(ports, password, 'writes', 60_000, 1_000_000, i * 1_000_000 + 1);
+      writer.start();
+      await waitForAcks(writer, writer.acked.length + 200);
+      const ran = await pgrepl(['switchover', '--dir', dir, '--to', to, '--json']);
+      await waitForAcks(writer, writer.acked.length + 200);
+      await writer.stop();
+      const result = JSON.parse(ran.stdout) as { writeUnavailableMs: number };
+      gaps.push(writer.maxGapMs / 1000);
+      windows.push(result.writeUnavailableMs / 1000);
+      totals.push(ran.seconds);
+      lost += await missing(ports[Number(to.slice(2)) - 1]!, password, writer.acked);
+      process.stderr.write(`switchover ${i + 1}/${RUNS}: client gap ${writer.maxGapMs} ms, window ${result.writeUnavailableMs} ms, command ${ran.seconds.toFixed(3)} s\n`);
+    }
+  });
+  const floor = await promoteFloorOnce(user, await findBinaries());
+  report(`switchover under a writer (median of ${RUNS}; floor: pg_ctl promote -w -> first write, ${floor.toFixed(3)} s)`, [
+    ['client-seen write gap', median(gaps), 'target < 0.35 s'],
+    ['write-unavailable window reported', median(windows)],
+    ['whole pgrepl switchover command', median(totals), 'target < 1.5 s'],
+  ], floor);
+  console.log(`  acknowledged writes lost: ${lost}`);
+  return { switchoverGap: median(gaps), switchoverTotal: median(totals), switchoverLost: lost };
+}
+
+/** SIGKILL of the primary postmaster -> first write accepted on the new primary via pgrepl failover. */
+export async function failoverScenario(): Promise<Record<string, number>> {
+  const user = await resolveOsUser();
+  const bin = await findBinaries();
+  const times: number[] = [];
+  const floors: number[] = [];
+  let lost = 0;
+  for (let i = 0; i < RUNS; i++) {
+    floors.push(await promoteFloorOnce(user, bin));
+    await withCluster(user, ['--replicas', '2', '--sync', '1'], async (dir, port) => {
+      const password = await superPassword(dir);
+      await createTable(port, password);
+      const writer = new Writer([port, port + 1, port + 2], password, 'writes', 60_000, 10_000_000);
+      writer.start();
+      await waitForAcks(writer, 200);
+      const pid = Number((await readFile(join(dir, 'nodes', 'pg1', 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+      const ackedBefore = writer.acked.length;
+      const killed = Date.now();
+      process.kill(pid, 'SIGKILL');
+      const ran = await pgrepl(['failover', '--dir', dir, '--json']);
+      const result = JSON.parse(ran.stdout) as { to: string };
+      await waitForAcks(writer, ackedBefore + 50);
+      await writer.stop();
+      // The first ack after the kill marks the new primary accepting writes.
+      times.push((writer.firstAckAfter(killed, port) ?? Date.now()) / 1000 - killed / 1000);
+      lost += await missing(port + Number(result.to.slice(2)) - 1, password, writer.acked);
+    });
+    process.stderr.write(`failover ${i + 1}/${RUNS}: kill -> first write ${times.at(-1)!.toFixed(3)} s, floor ${floors.at(-1)!.toFixed(3)} s\n`);
+  }
+  const floor = median(floors);
+  report(`failover, synchronous (median of ${RUNS})`, [
+    ['floor: pg_ctl promote -w -> first write', floor],
+    ['SIGKILL primary -> pgrepl failover -> first write', median(times), 'target <= 1.5x'],
+  ], floor);
+  console.log(`  acknowledged writes lost: ${lost}`);
+  return { failoverSeconds: median(times), failoverRatio: median(times) / floor, failoverLost: lost };
+}
