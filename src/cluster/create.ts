@@ -83,7 +83,7 @@ export async function createCluster(root: string, options: CreateOptions): Promi
   const ports = await choosePorts(options.replicas + 1, options.port);
   const layout = await prepareRoot(root, user, kind === 'empty');
   try {
-    const spec = initialSpec(ports, user, await slotWalCapMb(root), options.bindir);
+    const spec = initialSpec(ports, user, await slotWalCapMb(root), bin.bindir);
     await layout.writeFile(layout.marker, `${JSON.stringify({ createdDir: kind === 'absent', createdAt: new Date().toISOString() })}\n`, 0o644);
     const secrets = await createSecrets(layout, spec.replication.user);
     await layout.writeFile(layout.specFile, renderSpec(spec), 0o644);

@@ -2,12 +2,16 @@ import { controlData } from '../pg/controldata.js';
 import { formatLsn, lsnDistance, type Lsn } from '../pg/lsn.js';
 import { walEnd } from '../pg/wal-end.js';
 import { nodeNamed, primaryOf, replicasOf, withNewPrimary } from '../spec/topology.js';
-import { reloadConf } from '../pg/queries.js';
+import { serverPosition } from '../pg/queries.js';
+import { serverProcessesGone } from '../pg/postmaster-pid.js';
+import { isRunning } from '../pg/server.js';
+import type { NodeSpec } from '../spec/schema.js';
+import { synchronousStandbyNames } from './sync.js';
 import { withConnection } from '../pg/sql.js';
 import { applyConfig } from './apply-config.js';
 import { rankCandidates, standings, type Standing } from './candidate.js';
 import { writeServerFiles } from './configure.js';
-import { adminTarget, type Cluster } from './context.js';
+import { adminTarget, instanceOf, type Cluster } from './context.js';
 import { saveSpec } from './create.js';
 import { PreconditionError, UnknownNodeError } from './errors.js';
 import type { OnEvent } from './events.js';
@@ -66,32 +70,52 @@ async function oldPrimaryWalEnd(cluster: Cluster, name: string): Promise<Lsn | n
   }
 }
 
+type PrimaryHealth = 'gone' | 'dying' | 'writable' | 'unwritable';
+
+/**
+ * How the old primary stands, without waiting on it: `gone` when its postmaster and every process
+ * of its server have exited, `dying` while orphaned backends remain, else what a short connect says.
+ */
+async function primaryHealth(cluster: Cluster, node: NodeSpec): Promise<PrimaryHealth> {
+  const instance = instanceOf(cluster, node);
+  if (!(await isRunning(instance))) return (await serverProcessesGone(instance.dataDir)) ? 'gone' : 'dying';
+  try {
+    const position = await withConnection(adminTarget(cluster, node), serverPosition, 1000);
+    return position.inRecovery ? 'unwritable' : 'writable';
+  } catch {
+    return 'unwritable';
+  }
+}
+
 /**
  * Unplanned change of primary. The old primary is fenced first (stopped if it runs at all, marked
- * diverged), then the most advanced replica is promoted, the others follow it, and the WAL the old
- * primary had that the new one lacks is counted from the old primary's pg_wal.
+ * diverged, its orphaned processes gone), then the replica that received the most WAL is
+ * promoted, the others follow it, and the WAL the old primary had that the new one lacks is
+ * counted from the old primary's pg_wal.
  */
 export async function failover(cluster: Cluster, options: FailoverOptions): Promise<FailoverResult> {
   const started = Date.now();
   const oldPrimary = primaryOf(cluster.spec);
-  const observations = await observeCluster(cluster);
-  const primaryObs = observations.find((o) => o.node.name === oldPrimary.name)!;
-  if (primaryObs.position && !primaryObs.position.inRecovery && !options.force) {
+  const replicas = replicasOf(cluster.spec);
+  const [health, firstLook] = await Promise.all([primaryHealth(cluster, oldPrimary), observeCluster(cluster, replicas)]);
+  if (health === 'writable' && !options.force) {
     throw new PreconditionError(`the primary ${oldPrimary.name} is running and accepts writes`, {
       hint: 'use `pgrepl switchover` for a planned change without lost writes, or pass --force to fence it and fail over anyway',
     });
   }
-  chooseFailoverCandidate(standings(cluster.spec, observations), options.to, options.force); // refuse early, before fencing
+  chooseFailoverCandidate(standings(cluster.spec, firstLook), options.to, options.force); // refuse before fencing anything
   options.onEvent({ type: 'step', node: oldPrimary.name, message: 'fencing: stopped if running, marked diverged' });
   const fenced = await fence(cluster, oldPrimary);
-  // Compare candidates only now: nothing of the old primary can send them WAL any more.
-  const pick = chooseFailoverCandidate(standings(cluster.spec, await observeCluster(cluster)), options.to, options.force);
+  // Candidates are compared once nothing of the old primary can send them WAL; if it was already
+  // gone before the first look, that look stands.
+  const look = health === 'gone' ? firstLook : await observeCluster(cluster, replicas);
+  const pick = chooseFailoverCandidate(standings(cluster.spec, look), options.to, options.force);
   const candidate = nodeNamed(cluster.spec, pick.name)!;
   const next = { ...cluster, spec: withNewPrimary(cluster.spec, candidate.name) };
   const decided = Date.now();
-  if (await writeServerFiles(next, candidate)) await withConnection(adminTarget(cluster, candidate), reloadConf);
+  const reload = await writeServerFiles(next, candidate);
   options.onEvent({ type: 'step', node: candidate.name, message: `promoting (received up to ${formatLsn(pick.receivedLsn!)})` });
-  await promote(cluster, candidate);
+  await promote(cluster, candidate, reload ? { reloadFirst: synchronousStandbyNames(next.spec) } : {});
   const promotedInMs = Date.now() - decided;
   const saved = await saveSpec(cluster, next.spec);
   await forgetUpstream(saved, candidate);
@@ -99,7 +123,8 @@ export async function failover(cluster: Cluster, options: FailoverOptions): Prom
   await repointAll(saved, [oldPrimary.name, candidate.name], options.onEvent);
   await applyConfig(saved);
   const end = await oldPrimaryWalEnd(saved, oldPrimary.name);
-  await proveReplication(saved, replicasOf(saved.spec).filter((n) => n.name !== oldPrimary.name && observations.some((o) => o.node.name === n.name && o.running)));
+  const running = new Set(look.filter((o) => o.running).map((o) => o.node.name));
+  await proveReplication(saved, replicasOf(saved.spec).filter((n) => n.name !== oldPrimary.name && running.has(n.name)));
   return {
     from: oldPrimary.name,
     to: candidate.name,

@@ -29,7 +29,7 @@ async function observeNode(cluster: Cluster, node: NodeSpec): Promise<NodeObserv
   }
 }
 
-/** Observes every node of the spec in parallel. */
-export function observeCluster(cluster: Cluster): Promise<NodeObservation[]> {
-  return Promise.all(cluster.spec.nodes.map((node) => observeNode(cluster, node)));
+/** Observes every node of the spec (or the given ones) in parallel. */
+export function observeCluster(cluster: Cluster, nodes: readonly NodeSpec[] = cluster.spec.nodes): Promise<NodeObservation[]> {
+  return Promise.all(nodes.map((node) => observeNode(cluster, node)));
 }

@@ -1,8 +1,9 @@
-import { access, readdir } from 'node:fs/promises';
+import { access, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findBinaries } from '../pg/binaries.js';
 import { resolveOsUser } from '../pg/os-user.js';
 import { readSpec, SPEC_FILE } from '../spec/file.js';
+import { primaryOf } from '../spec/topology.js';
 import type { Cluster } from './context.js';
 import { NoClusterError, NotAClusterError } from './errors.js';
 import { ClusterLayout } from './layout.js';
@@ -40,6 +41,13 @@ export function notAClusterError(root: string): NotAClusterError {
   });
 }
 
+/** The major version the primary's data directory was made with, if it exists. */
+async function dataMajorVersion(layout: ClusterLayout, node: string): Promise<number | undefined> {
+  const text = await readFile(join(layout.dataDir(node), 'PG_VERSION'), 'utf8').catch(() => '');
+  const major = Number.parseInt(text, 10);
+  return Number.isInteger(major) ? major : undefined;
+}
+
 /** Loads an existing cluster: spec, binaries, OS user and secrets. */
 export async function openCluster(root: string, options: OpenOptions = {}): Promise<Cluster> {
   const kind = await classifyDir(root);
@@ -50,7 +58,7 @@ export async function openCluster(root: string, options: OpenOptions = {}): Prom
   const spec = await readSpec(join(root, SPEC_FILE));
   const user = await resolveOsUser(options.osUser ?? spec.postgres.osUser);
   const layout = new ClusterLayout(root, user);
-  const bin = await findBinaries(options.bindir ?? spec.postgres.bindir);
+  const bin = await findBinaries(options.bindir ?? spec.postgres.bindir, await dataMajorVersion(layout, primaryOf(spec).name));
   const secrets = await loadSecrets(layout, spec.replication.user);
   return { layout, spec, bin, user, secrets };
 }

@@ -37,6 +37,11 @@ async function createPrimary(cluster: Cluster, node: NodeSpec, onEvent: OnEvent)
 export async function ensurePrimary(cluster: Cluster, onEvent: OnEvent): Promise<{ created: boolean }> {
   const node = primaryOf(cluster.spec);
   const data = await inspectNodeData(cluster, node);
+  if (data.kind === 'diverged') {
+    throw new ForeignDataError(`the primary ${node.name} is marked diverged (fenced by a failover that did not finish)`, {
+      hint: `promote a replica with \`pgrepl failover\`, or if ${node.name} really is the newest copy, set its nodes/${node.name}/node.json phase back to "ready"`,
+    });
+  }
   if (data.kind === 'lost') {
     throw new ForeignDataError(`the primary ${node.name}'s data directory ${cluster.layout.dataDir(node.name)} is gone`, {
       hint: 'restore it, or start over with `pgrepl down --destroy`; pgrepl will not create a new, empty primary under existing replicas',

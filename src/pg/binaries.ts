@@ -76,11 +76,15 @@ async function readVersion(bindir: string): Promise<{ version: string; major: nu
   return { version: match[0], major: Number(match[1]) };
 }
 
-/** Finds a directory with every PostgreSQL server program pgrepl needs, version 12 or newer. */
-export async function findBinaries(explicitBindir?: string): Promise<PgBinaries> {
+/**
+ * Finds a directory with every PostgreSQL server program pgrepl needs, version 12 or newer.
+ * `knownMajor` (an existing cluster's PG_VERSION) spares the `postgres --version` call: a cluster
+ * opens on every command, and failover pays for every millisecond of it.
+ */
+export async function findBinaries(explicitBindir?: string, knownMajor?: number): Promise<PgBinaries> {
   for (const dir of await candidateDirs(explicitBindir)) {
     if (!(await hasAll(dir))) continue;
-    const { version, major } = await readVersion(dir);
+    const { version, major } = knownMajor !== undefined && explicitBindir ? { version: String(knownMajor), major: knownMajor } : await readVersion(dir);
     if (major < MIN_MAJOR_VERSION) {
       throw new BinariesNotFoundError(`PostgreSQL ${version} in ${dir} is too old: pgrepl needs ${MIN_MAJOR_VERSION} or newer`, {
         hint: INSTALL_HINT,

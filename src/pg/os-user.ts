@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chown } from 'node:fs/promises';
+import { chown, readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { promisify } from 'node:util';
 import { OsUserError } from './errors.js';
@@ -22,10 +22,16 @@ function isRoot(): boolean {
   return typeof process.geteuid === 'function' && process.geteuid() === 0;
 }
 
+/** The passwd line for `name`: /etc/passwd first (no process to spawn), then getent (NSS, LDAP, ...). */
+async function passwdLine(name: string): Promise<string> {
+  const local = (await readFile('/etc/passwd', 'utf8').catch(() => '')).split('\n').find((l) => l.startsWith(`${name}:`));
+  return local ?? (await run('getent', ['passwd', name])).stdout.trim();
+}
+
 async function lookup(name: string): Promise<OsUser> {
   let line: string;
   try {
-    line = (await run('getent', ['passwd', name])).stdout.trim();
+    line = await passwdLine(name);
   } catch {
     throw new OsUserError(`the OS user '${name}' does not exist`, {
       hint: `PostgreSQL refuses to run as root; create the user (e.g. \`useradd --system --create-home ${name}\`) or pass --os-user NAME`,

@@ -7,8 +7,8 @@ import type { TestContext } from 'node:test';
 import { findFreeBlock } from '../../src/util/ports.js';
 import { waitFor } from '../../src/util/wait.js';
 
-/** The built CLI, run as a user would run it. */
-export const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
+/** The bundled CLI, the very file `npx pgrepl` runs. */
+export const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../pgrepl.mjs');
 
 export interface CliResult {
   readonly code: number;
