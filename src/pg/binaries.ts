@@ -59,14 +59,17 @@ async function versionedDirs(): Promise<string[]> {
   }
 }
 
-/** Where to look, in order: explicit choice, pg_config, PATH, then versioned install dirs. */
-async function candidateDirs(explicit: string | undefined): Promise<string[]> {
-  if (explicit) return [explicit];
-  const fromEnv = process.env.PGREPL_BINDIR;
-  if (fromEnv) return [fromEnv];
-  const pathDirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
+/** Where to look, in order: explicit choice, PATH, pg_config (a process to spawn, so later), versioned install dirs. */
+async function* candidateDirs(explicit: string | undefined): AsyncGenerator<string> {
+  const chosen = explicit ?? process.env.PGREPL_BINDIR;
+  if (chosen) {
+    yield chosen;
+    return;
+  }
+  yield* (process.env.PATH ?? '').split(delimiter).filter(Boolean);
   const fromConfig = await pgConfigBindir();
-  return [...(fromConfig ? [fromConfig] : []), ...pathDirs, ...(await versionedDirs())];
+  if (fromConfig) yield fromConfig;
+  yield* await versionedDirs();
 }
 
 async function readVersion(bindir: string): Promise<{ version: string; major: number }> {
@@ -82,7 +85,7 @@ async function readVersion(bindir: string): Promise<{ version: string; major: nu
  * opens on every command, and failover pays for every millisecond of it.
  */
 export async function findBinaries(explicitBindir?: string, knownMajor?: number): Promise<PgBinaries> {
-  for (const dir of await candidateDirs(explicitBindir)) {
+  for await (const dir of candidateDirs(explicitBindir)) {
     if (!(await hasAll(dir))) continue;
     const { version, major } = knownMajor !== undefined && explicitBindir ? { version: String(knownMajor), major: knownMajor } : await readVersion(dir);
     if (major < MIN_MAJOR_VERSION) {
