@@ -24,7 +24,8 @@ export async function proveReplication(cluster: Cluster, replicas: readonly Node
   const remaining = (): number => Math.max(0, deadline - Date.now());
   const primary = primaryOf(cluster.spec);
   // One connection per node for the whole proof: polls are then one query, not a SCRAM handshake.
-  const nodes = [primary, ...cluster.spec.nodes.filter((n) => n !== primary && (replicas.includes(n) || replicas.some((r) => r.upstream === n.name)))];
+  const involved = new Set(replicas.flatMap((r) => [r.name, r.upstream!]));
+  const nodes = [primary, ...cluster.spec.nodes.filter((n) => n.name !== primary.name && involved.has(n.name))];
   try {
     return await withConnections(nodes.map((n) => adminTarget(cluster, n)), async (dbs) => {
       const session = new Map(nodes.map((n, i) => [n.name, dbs[i]!]));
