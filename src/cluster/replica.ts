@@ -1,9 +1,11 @@
 import { basebackup } from '../pg/basebackup.js';
-import { startServer } from '../pg/server.js';
+import { physicalSlots } from '../pg/queries.js';
+import { startServer, stopServer } from '../pg/server.js';
+import { withConnection } from '../pg/sql.js';
 import type { NodeSpec } from '../spec/schema.js';
 import { nodeNamed } from '../spec/topology.js';
 import { writeServerFiles } from './configure.js';
-import { instanceOf, replicationConninfo, type Cluster } from './context.js';
+import { adminTarget, instanceOf, replicationConninfo, type Cluster } from './context.js';
 import type { OnEvent } from './events.js';
 import { assertPortFreeFor, inspectNodeData, removeHalfBuilt } from './node-data.js';
 import { writeNodeState } from './node-state.js';
@@ -47,8 +49,22 @@ async function cloneReplica(cluster: Cluster, node: NodeSpec, options: ReplicaOp
 }
 
 /**
- * Converges one replica: cloned if absent, re-cloned if an earlier clone was cut short (its data dir
- * is pgrepl's own, so removing it loses nothing), then started as a hot standby.
+ * Whether the node's slot on its upstream was invalidated by max_slot_wal_keep_size: the WAL it
+ * needs is gone, so it can never stream again and only a fresh clone helps.
+ */
+async function slotInvalidated(cluster: Cluster, node: NodeSpec): Promise<boolean> {
+  const upstream = upstreamOf(cluster, node);
+  try {
+    return await withConnection(adminTarget(cluster, upstream), async (db) => (await physicalSlots(db)).some((s) => s.name === node.name && s.walStatus === 'lost'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Converges one replica: cloned if absent, re-cloned if an earlier clone was cut short or its slot
+ * was invalidated (its data dir is pgrepl's own, so removing it loses nothing), then started as a
+ * hot standby.
  */
 export async function ensureReplica(cluster: Cluster, node: NodeSpec, options: ReplicaOptions): Promise<{ cloned: boolean }> {
   const data = await inspectNodeData(cluster, node);
@@ -57,7 +73,13 @@ export async function ensureReplica(cluster: Cluster, node: NodeSpec, options: R
     options.onEvent({ type: 'warning', node: node.name, message: 'found a clone an earlier run left half-built; removing it and cloning again' });
     await removeHalfBuilt(cluster, node);
   }
-  const cloned = data.kind !== 'ready';
+  const lost = data.kind === 'ready' && (await slotInvalidated(cluster, node));
+  if (lost) {
+    options.onEvent({ type: 'warning', node: node.name, message: `its slot was invalidated (it fell more than ${cluster.spec.replication.maxSlotWalKeepSizeMb} MB behind); cloning it again` });
+    await stopServer(instanceOf(cluster, node), 'fast');
+    await removeHalfBuilt(cluster, node);
+  }
+  const cloned = data.kind !== 'ready' || lost;
   if (cloned) await cloneReplica(cluster, node, options);
   else await writeServerFiles(cluster, node);
   await assertPortFreeFor(cluster, node);
