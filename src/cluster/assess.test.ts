@@ -20,7 +20,7 @@ function slot(over: Partial<Slot> = {}): Slot {
   return { name: 'pg2', active: true, restartLsn: parseLsn('0/10000000'), walStatus: 'reserved', ...over };
 }
 function obs(node: NodeSpec, over: Partial<NodeObservation>): NodeObservation {
-  return { node, running: true, position: null, senders: [], slots: [], error: null, ...over };
+  return { node, running: true, position: null, senders: [], slots: [], error: null, diverged: false, ...over };
 }
 
 const healthyPrimary = obs(pg1, { position: position({}), senders: [sender()], slots: [slot()] });
@@ -67,4 +67,10 @@ test('a replica that left recovery is flagged as a second writable server', () =
   const status = assess([healthyPrimary, promoted], replication);
   assert.equal(status.nodes[1]!.state, 'promoted');
   assert.ok(status.warnings.some((w) => /pg2 is not in recovery: it accepts writes/.test(w)));
+});
+
+test('a fenced former primary is shown as diverged with the way back', () => {
+  const status = assess([healthyPrimary, obs(pg2, { running: false, diverged: true })], replication);
+  assert.equal(status.nodes[1]!.state, 'diverged');
+  assert.ok(status.warnings.includes('pg2 is a fenced former primary: bring it back with `pgrepl rejoin pg2`'));
 });

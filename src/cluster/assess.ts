@@ -73,6 +73,7 @@ function primaryState(obs: NodeObservation): string {
 }
 
 function replicaState(obs: NodeObservation, upstream: NodeObservation | undefined): string {
+  if (obs.diverged && !obs.running) return 'diverged';
   if (!obs.running) return 'stopped';
   if (!obs.position) return 'unreachable';
   if (!obs.position.inRecovery) return 'promoted';
@@ -103,7 +104,8 @@ export function assess(observations: readonly NodeObservation[], replication: Re
     warnings.push(...slotWarnings(obs, slots, known, capBytes));
     if (obs.error) warnings.push(`${obs.node.name} runs but does not answer: ${obs.error}`);
     if (isPrimary && state !== 'primary') warnings.push(`primary ${obs.node.name} is ${state}`);
-    if (!isPrimary && state !== 'streaming') warnings.push(`replica ${obs.node.name} is not streaming (${state})`);
+    if (state === 'diverged') warnings.push(`${obs.node.name} is a fenced former primary: bring it back with \`pgrepl rejoin ${obs.node.name}\``);
+    else if (!isPrimary && state !== 'streaming') warnings.push(`replica ${obs.node.name} is not streaming (${state})`);
     if (!isPrimary && obs.position && !obs.position.inRecovery) warnings.push(`${obs.node.name} is not in recovery: it accepts writes beside the primary`);
     return {
       name: obs.node.name,

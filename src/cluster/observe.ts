@@ -3,6 +3,7 @@ import { isRunning } from '../pg/server.js';
 import { withConnection } from '../pg/sql.js';
 import type { NodeSpec } from '../spec/schema.js';
 import { adminTarget, instanceOf, type Cluster } from './context.js';
+import { readNodeState } from './node-state.js';
 
 /** What one node reported, read once; `assess` turns a set of these into status and warnings. */
 export interface NodeObservation {
@@ -13,19 +14,23 @@ export interface NodeObservation {
   readonly senders: readonly WalSender[];
   readonly slots: readonly Slot[];
   readonly error: string | null;
+  /** Fenced by a failover: must be rewound (`pgrepl rejoin`) before it may run. */
+  readonly diverged: boolean;
 }
 
 async function observeNode(cluster: Cluster, node: NodeSpec): Promise<NodeObservation> {
   const running = await isRunning(instanceOf(cluster, node));
-  if (!running) return { node, running, position: null, senders: [], slots: [], error: null };
+  const diverged = (await readNodeState(cluster.layout, node.name))?.phase === 'diverged';
+  const quiet = { node, running, position: null, senders: [], slots: [], error: null, diverged };
+  if (!running) return quiet;
   try {
     return await withConnection(
       adminTarget(cluster, node),
-      async (db) => ({ node, running, position: await serverPosition(db), senders: await walSenders(db), slots: await physicalSlots(db), error: null }),
+      async (db) => ({ ...quiet, position: await serverPosition(db), senders: await walSenders(db), slots: await physicalSlots(db) }),
       3000,
     );
   } catch (error) {
-    return { node, running, position: null, senders: [], slots: [], error: (error as Error).message };
+    return { ...quiet, error: (error as Error).message };
   }
 }
 

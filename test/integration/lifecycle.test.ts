@@ -96,6 +96,7 @@ test('failover after SIGKILL of the primary in synchronous mode: no acknowledged
   // Fenced: not running, and `up` refuses to start it until it is rejoined.
   const fenced = await pgreplJson<Status>(['status', '--dir', dir]);
   assert.equal(fenced.nodes[0]!.running, false);
+  assert.equal(fenced.nodes[0]!.state, 'diverged');
   const up = await pgrepl(['up', '--dir', dir]);
   assert.notEqual(up.code, 0);
   assert.match(up.stderr, /pg1 is a former primary .* will not start it/);
