@@ -1,6 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { isPortFree } from '../util/ports.js';
 import { isRunning } from '../pg/server.js';
+import { stopProgramsWritingTo } from '../pg/stray.js';
 import type { NodeSpec } from '../spec/schema.js';
 import { instanceOf, type Cluster } from './context.js';
 import { ForeignDataError, PortInUseError } from './errors.js';
@@ -44,9 +45,14 @@ export async function inspectNodeData(cluster: Cluster, node: NodeSpec): Promise
   return { kind: 'half-built', state };
 }
 
-/** Removes only what pgrepl made: the data dir of a node whose build state says it is half-built. */
+/**
+ * Removes only what pgrepl made: the data dir of a node whose build state says it is half-built.
+ * A pg_basebackup still writing there (its pgrepl was killed outright) is stopped first.
+ */
 export async function removeHalfBuilt(cluster: Cluster, node: NodeSpec): Promise<void> {
-  await rm(cluster.layout.dataDir(node.name), { recursive: true, force: true });
+  const dataDir = cluster.layout.dataDir(node.name);
+  await stopProgramsWritingTo('pg_basebackup', dataDir);
+  await rm(dataDir, { recursive: true, force: true });
 }
 
 /** Fails with the node and port named when another process holds the port a stopped node needs. */

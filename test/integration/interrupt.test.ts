@@ -42,3 +42,21 @@ test('an up interrupted mid-clone is finished by the next up, which redoes only 
   const replicaUrl = (await pgreplJson<{ url: string }>(['url', 'pg2', '--dir', dir])).url;
   assert.equal(await psql(bin.bindir, replicaUrl, 'SELECT count(*) FROM big'), '300000');
 });
+
+test('an up killed outright mid-clone: the next up stops the orphaned pg_basebackup and clones again', async (t) => {
+  const bin = await findBinaries();
+  const dir = await clusterDir(t);
+  const port = await freePortBlock(2);
+  await pgreplJson(['up', '--dir', dir, '--replicas', '0', '--port', String(port)]);
+  const url = (await pgreplJson<{ url: string }>(['url', 'pg1', '--dir', dir])).url;
+  await psql(bin.bindir, url, "CREATE TABLE big AS SELECT g, repeat('x', 1000) AS pad FROM generate_series(1, 300000) g");
+  const child = startPgrepl(['up', '--dir', dir, '--replicas', '1']);
+  const exited = new Promise<void>((res) => child.once('exit', () => res()));
+  await waitFor(async () => ((await readdir(join(dir, 'nodes', 'pg2', 'data')).catch(() => [])).length > 0 ? true : undefined), { what: 'the clone to start writing', timeoutMs: 30_000, intervalMs: 2 });
+  child.kill('SIGKILL');
+  await exited;
+  const again = await pgrepl(['up', '--dir', dir, '--json']);
+  assert.equal(again.code, 0, again.stderr);
+  const replicaUrl = (await pgreplJson<{ url: string }>(['url', 'pg2', '--dir', dir])).url;
+  assert.equal(await psql(bin.bindir, replicaUrl, 'SELECT count(*) FROM big'), '300000');
+});
