@@ -34,6 +34,7 @@ export async function writeServerFiles(cluster: Cluster, node: NodeSpec): Promis
         walKeepSizeMb: replication.walKeepSizeMb,
         synchronousStandbyNames: synchronousStandbyNames(cluster.spec),
         recoveryMinApplyDelay: node.delay ?? '0',
+        syncfsAtStartup: process.platform === 'linux' && cluster.bin.majorVersion >= 14,
       }),
     ],
     [

@@ -42,10 +42,10 @@ async function cloneReplica(cluster: Cluster, node: NodeSpec, options: ReplicaOp
     cwd: cluster.layout.nodeDir(node.name),
     conninfo: replicationConninfo(cluster, node, upstream),
     slot: node.name,
+    durable: false, // made durable by its first start; it stays `cloning` until then
     onProgress: (p) => options.onEvent({ type: 'clone', node: node.name, ...p }),
   });
   await writeServerFiles(cluster, node);
-  await writeNodeState(cluster.layout, node.name, { phase: 'ready' });
 }
 
 /**
@@ -85,5 +85,7 @@ export async function ensureReplica(cluster: Cluster, node: NodeSpec, options: R
   await assertPortFreeFor(cluster, node);
   options.onEvent({ type: 'step', node: node.name, message: `starting hot standby on ${node.host}:${node.port}` });
   await startServer(instanceOf(cluster, node));
+  // Only now is a fresh clone durable: its first start fsynced the data directory.
+  if (cloned) await writeNodeState(cluster.layout, node.name, { phase: 'ready' });
   return { cloned };
 }

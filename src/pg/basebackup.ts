@@ -17,6 +17,13 @@ export interface BasebackupOptions {
   /** libpq conninfo of the upstream. Must name a passfile, never a password: `-R` copies it into postgresql.auto.conf. */
   readonly conninfo: string;
   readonly slot: string;
+  /**
+   * Make the copy durable before returning (one syncfs). Callers that start the clone right away
+   * may skip it: a server starting from a base backup fsyncs its whole data directory itself
+   * (recovery_init_sync_method) before it replays anything, so the clone is durable once it has
+   * started; until then the caller must treat it as half-built.
+   */
+  readonly durable: boolean;
   readonly onProgress?: (progress: BasebackupProgress) => void;
 }
 
@@ -34,7 +41,8 @@ export function parseProgress(line: string): BasebackupProgress | undefined {
  * the copy, `-c fast` so it does not wait for a scheduled checkpoint, `-S` so the replica's own
  * slot holds that WAL from the first byte, and `-R` for standby.signal and primary_conninfo.
  * Hazard: the slot must exist and be reserved first, or the clone is not protected by it.
- * The copy is made durable by one syncfs at the end (see sync.ts), not file by file.
+ * Durability comes from one syncfs at the end or from the first start (see `durable`), not from
+ * pg_basebackup's file-by-file fsync.
  */
 export async function basebackup(options: BasebackupOptions): Promise<void> {
   let pending = '';
@@ -54,5 +62,5 @@ export async function basebackup(options: BasebackupOptions): Promise<void> {
       },
     },
   );
-  await syncDataDir(options.bin, options.user, options.dataDir);
+  if (options.durable) await syncDataDir(options.bin, options.user, options.dataDir);
 }

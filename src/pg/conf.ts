@@ -17,6 +17,8 @@ export interface ServerSettings {
   readonly synchronousStandbyNames: string;
   /** recovery_min_apply_delay for a delayed replica ('0' otherwise). */
   readonly recoveryMinApplyDelay: string;
+  /** PostgreSQL 14+ on Linux: fsync a fresh clone's data directory with one syncfs at first start. */
+  readonly syncfsAtStartup: boolean;
 }
 
 export const CONF_FILE = 'pgrepl.conf';
@@ -47,6 +49,7 @@ export function renderServerConf(s: ServerSettings): string {
     // Set on every node, so a promoted replica enforces the same quorum from its first commit.
     ['synchronous_standby_names', quoteConfValue(s.synchronousStandbyNames)],
     ['recovery_min_apply_delay', quoteConfValue(s.recoveryMinApplyDelay)],
+    ...(s.syncfsAtStartup ? ([['recovery_init_sync_method', 'syncfs']] as Array<[string, string]>) : []),
     ['logging_collector', 'off'],
     ['log_line_prefix', quoteConfValue('%m [%p] %q%u@%d ')],
     ['log_replication_commands', 'on'],
