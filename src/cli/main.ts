@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerCompose } from './compose.js';
 import { registerDown } from './down.js';
 import { registerLogs } from './logs.js';
 import { registerPsql } from './psql.js';
@@ -13,7 +14,7 @@ const program = new Command('pgrepl')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of [registerUp, registerStatus, registerUrl, registerDown, registerPsql, registerLogs]) register(program);
+for (const register of [registerUp, registerStatus, registerUrl, registerDown, registerPsql, registerLogs, registerCompose]) register(program);
 for (const command of program.commands) command.exitOverride();
 
 try {
