@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { waitFor } from '../../src/util/wait.js';
 import { join } from 'node:path';
 import { findBinaries } from '../../src/pg/binaries.js';
 import { clusterDir, freePortBlock, pgrepl, pgreplJson, psql, startPgrepl } from './fixture.js';
@@ -16,14 +17,18 @@ test('an up interrupted mid-clone is finished by the next up, which redoes only 
 
   const child = startPgrepl(['up', '--dir', dir, '--replicas', '1', '--json']);
   let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let exitedEarly = false;
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-  await new Promise<void>((res, rej) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (/"event":"clone".*"percent":(\d|[1-8]\d)\b/.test(stderr)) res();
-    });
-    void exited.then(() => rej(new Error(`up exited before the clone was seen: ${stderr}`)));
-  });
+  void exited.then(() => (exitedEarly = true));
+  // pg_basebackup has started writing pg2's data directory: interrupt now.
+  await waitFor(
+    async () => {
+      if (exitedEarly) throw new Error(`up exited before the clone was seen: ${stderr}`);
+      return (await readdir(join(dir, 'nodes', 'pg2', 'data')).catch(() => [])).length > 0 ? true : undefined;
+    },
+    { what: 'the clone to start writing', timeoutMs: 30_000, intervalMs: 2 },
+  );
   child.kill('SIGTERM');
   assert.equal(await exited, 143);
   assert.match(stderr, /interrupted by SIGTERM.*half-built/);
