@@ -26,7 +26,7 @@ export function registerCompose(program: Command): void {
     .option('--replicas <N>', 'number of replicas, 1-32 (default 1)')
     .option('--sync <K>', 'commits wait for ANY K replicas; 0 is asynchronous (default 0)')
     .option('--pgadmin', 'add pgAdmin with every node registered')
-    .option('--pg-version <V>', 'major version of the official postgres image, 12-18 (default 17)')
+    .option('--pg-version <V>', 'major version of the official postgres image, 13-18 (default 17)')
     .option('-o, --output <DIR>', 'new or empty directory to write the project to (default ./pgrepl-compose)')
     .option('--port <P>', "host port the primary is published on (default 5432)")
     .option('--bind <ADDR>', 'host address published ports bind to (default 127.0.0.1: this machine only)')

@@ -32,7 +32,11 @@ export interface RawComposeOptions {
   readonly subnet?: string;
 }
 
-export const MIN_PG_VERSION = 12;
+/**
+ * 13, not 12: max_slot_wal_keep_size (and wal_keep_size) arrived in 13. Without the cap a stopped
+ * replica's slot can fill the primary's disk, which pgrepl never generates. (12 is also end-of-life.)
+ */
+export const MIN_PG_VERSION = 13;
 export const MAX_PG_VERSION = 18;
 /** Every replica is a full copy of the data on one Docker host; past this it is a typo, not a plan. */
 export const MAX_REPLICAS = 32;
@@ -76,7 +80,7 @@ export function validateComposeOptions(raw: RawComposeOptions): ComposeOptions {
     });
   }
   const pgVersion = wholeNumber('--pg-version', raw.pgVersion ?? '17', MIN_PG_VERSION, MAX_PG_VERSION,
-    `the official postgres image's major version, e.g. --pg-version 17 (12 is the oldest with standby.signal)`);
+    `the official postgres image's major version, e.g. --pg-version 17 (13 is the oldest with max_slot_wal_keep_size, which bounds the WAL a slot keeps)`);
   const port = wholeNumber('--port', raw.port ?? '5432', 1, 65535, 'the host port the primary is published on');
   const pgadminPort = wholeNumber('--pgadmin-port', raw.pgadminPort ?? '5050', 1, 65535, "the host port pgAdmin's web UI is published on");
   const pgadmin = Boolean(raw.pgadmin);

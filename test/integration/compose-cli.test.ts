@@ -25,8 +25,8 @@ for (const [args, pattern, hint] of [
   [['--replicas', '0'], /--replicas must be a whole number from 1 to 32 \(got '0'\)/, /at least one replica/],
   [['--replicas', '500'], /--replicas must be a whole number from 1 to 32/, /full copy/],
   [['--replicas', '2', '--sync', '3'], /--sync 3 is more than --replicas 2: commits on the primary would wait forever/, /--sync 0 to 2/],
-  [['--pg-version', '11'], /--pg-version must be a whole number from 12 to 18 \(got '11'\)/, /--pg-version 17/],
-  [['--pg-version', '19'], /--pg-version must be a whole number from 12 to 18/, /--pg-version 17/],
+  [['--pg-version', '12'], /--pg-version must be a whole number from 13 to 18 \(got '12'\)/, /--pg-version 17/],
+  [['--pg-version', '19'], /--pg-version must be a whole number from 13 to 18/, /--pg-version 17/],
   [['--bind', 'everywhere'], /--bind must be an IP address/, /127\.0\.0\.1/],
   [['--dir', '/tmp/x'], /--dir names a local cluster/, /-o DIR/],
 ] as const) {
