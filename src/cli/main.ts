@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerCompose } from './compose.js';
 import { registerDown } from './down.js';
 import { registerLogs } from './logs.js';
 import { registerPsql } from './psql.js';
@@ -19,7 +20,10 @@ const program = new Command('pgrepl')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of [registerUp, registerStatus, registerUrl, registerDown, registerPsql, registerLogs, registerAddReplica, registerRemoveReplica, registerSwitchover, registerFailover, registerRejoin, registerSet]) register(program);
+for (const register of [
+  registerUp, registerStatus, registerUrl, registerDown, registerPsql, registerLogs,
+  registerAddReplica, registerRemoveReplica, registerSwitchover, registerFailover, registerRejoin, registerSet, registerCompose,
+]) register(program);
 for (const command of program.commands) command.exitOverride();
 
 try {

@@ -6,8 +6,11 @@ import { BinariesNotFoundError } from './errors.js';
 
 const run = promisify(execFile);
 
-/** Oldest major version pgrepl supports: 12 made recovery.conf a GUC and standby.signal a file. */
-export const MIN_MAJOR_VERSION = 12;
+/**
+ * Oldest major version pgrepl supports. 12 made recovery.conf settings GUCs, but only 13 has
+ * max_slot_wal_keep_size, without which a dead replica's slot can fill the disk.
+ */
+export const MIN_MAJOR_VERSION = 13;
 
 /** Programs pgrepl runs; all must sit in one directory so their versions match. */
 const REQUIRED = ['initdb', 'postgres', 'pg_basebackup', 'pg_ctl', 'pg_controldata', 'psql'] as const;
@@ -80,7 +83,7 @@ async function readVersion(bindir: string): Promise<{ version: string; major: nu
 }
 
 /**
- * Finds a directory with every PostgreSQL server program pgrepl needs, version 12 or newer.
+ * Finds a directory with every PostgreSQL server program pgrepl needs, version 13 or newer.
  * `knownMajor` (an existing cluster's PG_VERSION) spares the `postgres --version` call: a cluster
  * opens on every command, and failover pays for every millisecond of it.
  */

@@ -4,17 +4,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'n
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterDir, freePortBlock, pgrepl, pgreplJson } from './fixture.js';
-
-/** The error contract: non-zero exit, one `pgrepl: error:` line naming the problem, then a hint. */
-function assertOneLineError(result: { code: number; stderr: string }, pattern: RegExp): void {
-  assert.notEqual(result.code, 0, 'exit code');
-  const lines = result.stderr.trim().split('\n').filter((l) => !l.startsWith('hint: '));
-  const errorLine = lines.find((l) => l.startsWith('pgrepl: error: '));
-  assert.ok(errorLine, `no error line in: ${result.stderr}`);
-  assert.match(errorLine, pattern);
-  assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace without --debug');
-}
+import { assertOneLineError, clusterDir, freePortBlock, pgrepl, pgreplJson } from './fixture.js';
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
@@ -28,7 +18,7 @@ test('missing PostgreSQL binaries: says how to install, creates nothing', async 
   assert.equal(await exists(dir), false);
 });
 
-test('PostgreSQL older than 12 is refused', async (t) => {
+test('PostgreSQL older than 13 is refused', async (t) => {
   const fake = await mkdtemp(join(tmpdir(), 'pgrepl-oldpg-'));
   t.after(() => rm(fake, { recursive: true, force: true }));
   for (const program of ['initdb', 'postgres', 'pg_basebackup', 'pg_ctl', 'pg_controldata', 'psql']) {
@@ -36,7 +26,7 @@ test('PostgreSQL older than 12 is refused', async (t) => {
   }
   const dir = await clusterDir(t);
   const result = await pgrepl(['up', '--dir', dir, '--bindir', fake]);
-  assertOneLineError(result, /PostgreSQL 11\.22 .* too old: pgrepl needs 12 or newer/);
+  assertOneLineError(result, /PostgreSQL 11\.22 .* too old: pgrepl needs 13 or newer/);
   assert.equal(await exists(dir), false);
 });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
 import { findFreeBlock } from '../../src/util/ports.js';
 import { waitFor } from '../../src/util/wait.js';
 
@@ -88,4 +89,14 @@ export function psql(bindir: string, url: string, sql: string): Promise<string> 
 /** Waits until `sql` on `url` prints `expected`. */
 export function waitForPsql(bindir: string, url: string, sql: string, expected: string, what: string): Promise<boolean> {
   return waitFor(async () => ((await psql(bindir, url, sql).catch(() => '')) === expected ? true : undefined), { what, timeoutMs: 20_000, intervalMs: 20 });
+}
+
+/** The error contract: non-zero exit, one `pgrepl: error:` line naming the problem, then a hint. */
+export function assertOneLineError(result: { code: number; stderr: string }, pattern: RegExp): void {
+  assert.notEqual(result.code, 0, 'exit code');
+  const lines = result.stderr.trim().split('\n').filter((l) => !l.startsWith('hint: '));
+  const errorLine = lines.find((l) => l.startsWith('pgrepl: error: '));
+  assert.ok(errorLine, `no error line in: ${result.stderr}`);
+  assert.match(errorLine, pattern);
+  assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace without --debug');
 }
