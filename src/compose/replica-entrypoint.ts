@@ -8,9 +8,9 @@ export const REPLICA_ENTRYPOINT_TARGET = '/usr/local/bin/pgrepl-replica-entrypoi
  * postgres user. On later starts it only hands over.
  *
  * Hazards it handles:
- * - A clone cut short (container killed) leaves the marker at `cloning`: the next start wipes PGDATA
- *   and clones again, as it does for a PGDATA with files but no PG_VERSION. A complete database it did
- *   not clone (no marker) is never wiped.
+ * - A clone cut short (container killed) leaves the marker at `cloning` (written before the first
+ *   byte): the next start wipes PGDATA and clones again. Anything in PGDATA it did not clone (no
+ *   marker) is never touched.
  * - Running pg_basebackup as root leaves root-owned files the server cannot read: it runs as postgres.
  * - The password reaches libpq only through a 0600 passfile named in the conninfo, so `-R` writes
  *   `passfile=...` into postgresql.auto.conf, never the password.
@@ -96,11 +96,8 @@ elif [ "$state" = cloning ]; then
   clone
 elif [ -z "$(ls -A "$PGDATA")" ]; then
   clone
-elif [ ! -s "$PGDATA/PG_VERSION" ]; then
-  log "PGDATA has files but no database (no PG_VERSION); removing them and cloning again"
-  clone
 else
-  log "PGDATA holds a database this script did not clone (no $MARKER); refusing to touch it"
+  log "PGDATA is not empty and this script did not clone it (no $MARKER); refusing to touch it: empty the volume to re-clone"
   exit 1
 fi
 
