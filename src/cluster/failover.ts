@@ -113,9 +113,9 @@ export async function failover(cluster: Cluster, options: FailoverOptions): Prom
   const candidate = nodeNamed(cluster.spec, pick.name)!;
   const next = { ...cluster, spec: withNewPrimary(cluster.spec, candidate.name) };
   const decided = Date.now();
-  const reload = await writeServerFiles(next, candidate);
+  await writeServerFiles(next, candidate);
   options.onEvent({ type: 'step', node: candidate.name, message: `promoting (received up to ${formatLsn(pick.receivedLsn!)})` });
-  await promote(cluster, candidate, reload ? { reloadFirst: synchronousStandbyNames(next.spec) } : {});
+  await promote(cluster, candidate, synchronousStandbyNames(next.spec));
   const promotedInMs = Date.now() - decided;
   const saved = await saveSpec(cluster, next.spec);
   await forgetUpstream(saved, candidate);

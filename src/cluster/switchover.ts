@@ -1,6 +1,6 @@
 import { controlData } from '../pg/controldata.js';
 import { formatLsn } from '../pg/lsn.js';
-import { checkpoint, reloadConf, serverPosition } from '../pg/queries.js';
+import { checkpoint, serverPosition } from '../pg/queries.js';
 import { startServer, stopServer } from '../pg/server.js';
 import { withConnection } from '../pg/sql.js';
 import { nodeNamed, primaryOf, withNewPrimary } from '../spec/topology.js';
@@ -17,6 +17,7 @@ import { observeCluster } from './observe.js';
 import { promote } from './promote.js';
 import { proveReplication } from './prove.js';
 import { reconcileSlots } from './slots.js';
+import { synchronousStandbyNames } from './sync.js';
 
 export interface SwitchoverOptions {
   readonly to?: string;
@@ -57,8 +58,8 @@ export async function switchover(cluster: Cluster, options: SwitchoverOptions): 
 
   options.onEvent({ type: 'step', node: candidate.name, message: 'preparing: slots for its future replicas, synchronous settings' });
   await reconcileSlots(next, candidate);
-  // The quorum the new primary must enforce from its first commit.
-  if (await writeServerFiles(next, candidate)) await withConnection(adminTarget(cluster, candidate), reloadConf);
+  // The quorum the new primary must enforce from its first commit (loaded by promote()).
+  await writeServerFiles(next, candidate);
   await withConnection(adminTarget(cluster, oldPrimary), checkpoint); // so the shutdown checkpoint is quick
 
   options.onEvent({ type: 'step', node: oldPrimary.name, message: 'stopping the primary cleanly (writes pause here)' });
@@ -79,7 +80,7 @@ export async function switchover(cluster: Cluster, options: SwitchoverOptions): 
     throw error;
   }
   options.onEvent({ type: 'step', node: candidate.name, message: `promoting (replayed past ${formatLsn(shutdown.checkpointLsn)})` });
-  await promote(cluster, candidate);
+  await promote(cluster, candidate, synchronousStandbyNames(next.spec));
   const writeUnavailableMs = Date.now() - pauseStarted;
   const saved = await saveSpec(cluster, next.spec);
 
