@@ -78,9 +78,11 @@ async function prepareRoot(root: string, user: OsUser, existed: boolean): Promis
 export async function createCluster(root: string, options: CreateOptions): Promise<Cluster> {
   const kind = await classifyDir(root);
   if (kind === 'foreign' || kind === 'cluster') throw notAClusterError(root);
-  const bin = await findBinaries(options.bindir);
-  const user = await resolveOsUser(options.osUser);
-  const ports = await choosePorts(options.replicas + 1, options.port);
+  const [bin, user, ports] = await Promise.all([
+    findBinaries(options.bindir),
+    resolveOsUser(options.osUser),
+    choosePorts(options.replicas + 1, options.port),
+  ]);
   const layout = await prepareRoot(root, user, kind === 'empty');
   try {
     const spec = initialSpec(ports, user, await slotWalCapMb(root), bin.bindir);

@@ -62,7 +62,7 @@ async function versionedDirs(): Promise<string[]> {
   }
 }
 
-/** Where to look, in order: explicit choice, PATH, pg_config (a process to spawn, so later), versioned install dirs. */
+/** Where to look, in order: explicit choice, PATH, versioned install dirs, then pg_config (the one that costs a process). */
 async function* candidateDirs(explicit: string | undefined): AsyncGenerator<string> {
   const chosen = explicit ?? process.env.PGREPL_BINDIR;
   if (chosen) {
@@ -70,9 +70,9 @@ async function* candidateDirs(explicit: string | undefined): AsyncGenerator<stri
     return;
   }
   yield* (process.env.PATH ?? '').split(delimiter).filter(Boolean);
+  yield* await versionedDirs();
   const fromConfig = await pgConfigBindir();
   if (fromConfig) yield fromConfig;
-  yield* await versionedDirs();
 }
 
 async function readVersion(bindir: string): Promise<{ version: string; major: number }> {
