@@ -19,11 +19,26 @@ export function printResult(options: CommonOptions, json: unknown, text: () => s
   }
 }
 
+const SYSTEM_HINTS: Record<string, string> = {
+  EACCES: 'run pgrepl as the user that created the cluster, or as root',
+  EPERM: 'run pgrepl as the user that created the cluster, or as root',
+  ENOSPC: 'free some disk space and run the command again',
+  EROFS: 'choose a --dir on a writable file system',
+};
+
+/** Operating-system errors (permission, disk full, ...) are the user's to fix, not bugs: one line and a hint. */
+function fromSystemError(error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (error instanceof PgreplError || !code || !(code in SYSTEM_HINTS)) return error;
+  return new PgreplError((error as Error).message, { hint: SYSTEM_HINTS[code]!, cause: error });
+}
+
 /**
  * Prints an error as one line (plus a hint line) and sets the exit code. Errors pgrepl did not
  * expect are bugs: they get their stack.
  */
-export function reportError(options: CommonOptions, error: unknown): void {
+export function reportError(options: CommonOptions, caught: unknown): void {
+  const error = fromSystemError(caught);
   const known = error instanceof PgreplError;
   const message = error instanceof Error ? error.message : String(error);
   process.exitCode = known ? error.exitCode : 1;

@@ -11,8 +11,14 @@ export function registerPsql(program: Command): void {
     .description('open psql on a node (default: the primary); arguments after -- go to psql')
     .argument('[NAME]', 'node name')
     .argument('[ARGS...]', 'psql arguments (after --)')
+    .passThroughOptions()
     .action(
-      action(async (name: string | undefined, args: string[], flags: CommonOptions) => {
+      action(async (_name: string | undefined, _args: string[], flags: CommonOptions) => {
+        // Only what stands before `--` can be the node name; everything after goes to psql.
+        const dash = process.argv.indexOf('--');
+        const before = (dash < 0 ? process.argv : process.argv.slice(0, dash)).slice(process.argv.indexOf('psql') + 1).filter((a) => !a.startsWith('-'));
+        const name = before.find((a) => a !== flags.dir);
+        const args = dash < 0 ? [] : process.argv.slice(dash + 1);
         const cluster = await openCluster(resolveClusterDir(flags.dir));
         const url = clusterUrl(cluster, name);
         const code = await new Promise<number>((resolve, reject) => {

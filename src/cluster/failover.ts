@@ -70,20 +70,21 @@ async function oldPrimaryWalEnd(cluster: Cluster, name: string): Promise<Lsn | n
   }
 }
 
-type PrimaryHealth = 'gone' | 'dying' | 'writable' | 'unwritable';
+type PrimaryHealth = 'gone' | 'dying' | 'writable' | 'in recovery' | 'unreachable';
 
 /**
  * How the old primary stands, without waiting on it: `gone` when its postmaster and every process
  * of its server have exited, `dying` while orphaned backends remain, else what a short connect says.
+ * `unreachable` (running, not answering) may still be a working primary: busy, out of connections.
  */
 async function primaryHealth(cluster: Cluster, node: NodeSpec): Promise<PrimaryHealth> {
   const instance = instanceOf(cluster, node);
   if (!(await isRunning(instance))) return (await serverProcessesGone(instance.dataDir)) ? 'gone' : 'dying';
   try {
     const position = await withConnection(adminTarget(cluster, node), serverPosition, 1000);
-    return position.inRecovery ? 'unwritable' : 'writable';
+    return position.inRecovery ? 'in recovery' : 'writable';
   } catch {
-    return 'unwritable';
+    return 'unreachable';
   }
 }
 
@@ -98,8 +99,9 @@ export async function failover(cluster: Cluster, options: FailoverOptions): Prom
   const oldPrimary = primaryOf(cluster.spec);
   const replicas = replicasOf(cluster.spec);
   const [health, firstLook] = await Promise.all([primaryHealth(cluster, oldPrimary), observeCluster(cluster, replicas)]);
-  if (health === 'writable' && !options.force) {
-    throw new PreconditionError(`the primary ${oldPrimary.name} is running and accepts writes`, {
+  if ((health === 'writable' || health === 'unreachable') && !options.force) {
+    const what = health === 'writable' ? 'is running and accepts writes' : 'is running but did not answer within 1 s (it may still be serving writes)';
+    throw new PreconditionError(`the primary ${oldPrimary.name} ${what}`, {
       hint: 'use `pgrepl switchover` for a planned change without lost writes, or pass --force to fence it and fail over anyway',
     });
   }

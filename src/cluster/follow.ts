@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { editAutoConf } from '../pg/auto-conf.js';
 import { setUpstream } from '../pg/queries.js';
-import { isRunning, startServer, stopServer } from '../pg/server.js';
+import { isRunning } from '../pg/server.js';
 import { withConnection } from '../pg/sql.js';
 import type { NodeSpec } from '../spec/schema.js';
 import { adminTarget, instanceOf, replicationConninfo, type Cluster } from './context.js';
@@ -22,16 +22,9 @@ export async function followWhileStopped(cluster: Cluster, node: NodeSpec, upstr
   await cluster.layout.writeFile(join(dataDir, 'standby.signal'), '');
 }
 
-/**
- * Points a running standby at a new upstream. PostgreSQL 13+ applies primary_conninfo on reload
- * (the walreceiver restarts); 12 needs a restart.
- */
+/** Points a running standby at a new upstream: PostgreSQL 13+ restarts its walreceiver on reload. */
 export async function followWhileRunning(cluster: Cluster, node: NodeSpec, upstream: NodeSpec): Promise<void> {
   await withConnection(adminTarget(cluster, node), (db) => setUpstream(db, replicationConninfo(cluster, node, upstream), node.name));
-  if (cluster.bin.majorVersion < 13) {
-    await stopServer(instanceOf(cluster, node), 'fast');
-    await startServer(instanceOf(cluster, node));
-  }
 }
 
 /** Clears a promoted node's recovery settings, so its config no longer names its old upstream. */

@@ -22,11 +22,14 @@ const PROMOTION_RETRY_INTERVAL = '1ms';
 export async function promote(cluster: Cluster, node: NodeSpec, synchronousStandbyNames: string, timeoutMs = 30_000): Promise<void> {
   await withConnection(adminTarget(cluster, node), async (db) => {
     await db.query(`ALTER SYSTEM SET wal_retrieve_retry_interval = '${PROMOTION_RETRY_INTERVAL}'`);
-    await reloadAndWait(db, [['synchronous_standby_names', synchronousStandbyNames], ['wal_retrieve_retry_interval', PROMOTION_RETRY_INTERVAL]]);
-    await requestPromotion(db);
-    await waitFor(async () => ((await isInRecovery(db)) ? undefined : true), { what: `${node.name} to finish promotion`, timeoutMs, intervalMs: 2 });
-    await db.query('ALTER SYSTEM RESET wal_retrieve_retry_interval');
-    await reloadConf(db);
+    try {
+      await reloadAndWait(db, [['synchronous_standby_names', synchronousStandbyNames], ['wal_retrieve_retry_interval', PROMOTION_RETRY_INTERVAL]]);
+      await requestPromotion(db);
+      await waitFor(async () => ((await isInRecovery(db)) ? undefined : true), { what: `${node.name} to finish promotion`, timeoutMs, intervalMs: 2 });
+    } finally {
+      await db.query('ALTER SYSTEM RESET wal_retrieve_retry_interval');
+      await reloadConf(db);
+    }
   });
 }
 

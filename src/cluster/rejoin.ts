@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import { PgCommandError } from '../pg/errors.js';
 import { checkpoint, serverPosition } from '../pg/queries.js';
 import { rewind } from '../pg/rewind.js';
@@ -11,7 +10,7 @@ import { adminTarget, instanceOf, superuserConninfo, type Cluster } from './cont
 import { DivergedError, PreconditionError } from './errors.js';
 import type { OnEvent } from './events.js';
 import { followWhileStopped } from './follow.js';
-import { inspectNodeData } from './node-data.js';
+import { inspectNodeData, removeHalfBuilt } from './node-data.js';
 import { writeNodeState } from './node-state.js';
 import { proveReplication } from './prove.js';
 import { ensureReplica, upstreamOf } from './replica.js';
@@ -82,7 +81,7 @@ export async function rejoin(cluster: Cluster, name: string, options: RejoinOpti
   let method: RejoinResult['method'];
   if (options.reclone || data.kind === 'none' || data.kind === 'lost' || data.kind === 'half-built') {
     options.onEvent({ type: 'step', node: name, message: 'removing its data to clone it afresh' });
-    await rm(cluster.layout.dataDir(name), { recursive: true, force: true });
+    await removeHalfBuilt(cluster, node);
     method = 'reclone';
   } else {
     await rewindOnto(cluster, node, upstream, options.onEvent);

@@ -77,6 +77,9 @@ export async function switchover(cluster: Cluster, options: SwitchoverOptions): 
   } catch (error) {
     options.onEvent({ type: 'warning', node: oldPrimary.name, message: 'candidate did not catch up; restarting the old primary, nothing changed' });
     await startServer(instanceOf(cluster, oldPrimary));
+    // Undo the preparation: the candidate's slots for its would-be replicas and its new settings.
+    await writeServerFiles(cluster, candidate);
+    await reconcileSlots(cluster, candidate);
     throw error;
   }
   options.onEvent({ type: 'step', node: candidate.name, message: `promoting (replayed past ${formatLsn(shutdown.checkpointLsn)})` });

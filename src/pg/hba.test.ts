@@ -8,6 +8,7 @@ test('admits replication only for the role from node addresses, all with scram',
   assert.deepEqual(rules, [
     'host replication replicator 127.0.0.1/32 scram-sha-256',
     'host replication replicator 10.0.0.2/32 scram-sha-256',
+    'host all replicator 127.0.0.1/32 reject',
     'host all all 127.0.0.1/32 scram-sha-256',
   ]);
   assert.doesNotMatch(text, /trust|0\.0\.0\.0\/0|\bmd5\b/);

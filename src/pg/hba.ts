@@ -25,6 +25,10 @@ export function renderHba(input: HbaInput): string {
   for (const cidr of unique(input.nodeAddresses)) {
     lines.push(`host replication ${input.replicationUser} ${cidr} scram-sha-256`);
   }
+  // The replication role replicates and nothing more: no ordinary session on any database.
+  for (const cidr of unique(input.clientAddresses)) {
+    lines.push(`host all ${input.replicationUser} ${cidr} reject`);
+  }
   for (const cidr of unique(input.clientAddresses)) {
     lines.push(`host all all ${cidr} scram-sha-256`);
   }

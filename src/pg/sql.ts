@@ -62,7 +62,7 @@ export async function withConnection<T>(target: ConnectionTarget, work: (db: Que
   }
 }
 
-/** withConnection for several servers at once: one connection each, opened in parallel, all closed after. */
+/** withConnection for several servers at once: one connection each, nested, all closed after. */
 export function withConnections<T>(targets: readonly ConnectionTarget[], work: (dbs: Queryable[]) => Promise<T>, timeoutMs = 5000): Promise<T> {
   const open = (i: number, dbs: Queryable[]): Promise<T> =>
     i === targets.length ? work(dbs) : withConnection(targets[i]!, (db) => open(i + 1, [...dbs, db]), timeoutMs);

@@ -62,6 +62,10 @@ test('up builds a primary and two streaming replicas, and manages them over thei
     assert.equal(roles, 'f|t|t|f|f');
     const verifier = await psql(bin.bindir, await urlOf(dir), "SELECT left(rolpassword, 14) FROM pg_authid WHERE rolname = 'replicator'");
     assert.equal(verifier, 'SCRAM-SHA-256$');
+    // Its password opens replication connections only, not ordinary sessions.
+    const replPass = (await readFile(join(dir, 'secrets', 'replication.pgpass'), 'utf8')).trim().split(':').pop()!;
+    const session = await psql(bin.bindir, `postgresql://replicator:${replPass}@127.0.0.1:${port}/postgres`, 'SELECT 1').catch((e: Error) => e.message);
+    assert.match(session, /rejects connection|no pg_hba.conf entry|psql failed/);
   });
 
   await t.test('pg_hba.conf has no trust and no 0.0.0.0/0, and secrets are private', async () => {
@@ -70,8 +74,8 @@ test('up builds a primary and two streaming replicas, and manages them over thei
       assert.doesNotMatch(hba, /\btrust\b|0\.0\.0\.0\/0|::\/0|\bmd5\b|\bpassword\b/);
       assert.match(hba, /host replication replicator 127\.0\.0\.1\/32 scram-sha-256/);
     }
-    const rules = await psql(bin.bindir, await urlOf(dir), 'SELECT DISTINCT auth_method FROM pg_hba_file_rules');
-    assert.equal(rules, 'scram-sha-256');
+    const rules = await psql(bin.bindir, await urlOf(dir), "SELECT string_agg(DISTINCT auth_method, ',') FROM pg_hba_file_rules");
+    assert.equal(rules, 'reject,scram-sha-256');
     for (const file of ['superuser.pgpass', 'replication.pgpass']) {
       assert.equal((await stat(join(dir, 'secrets', file))).mode & 0o777, 0o600, file);
     }
