@@ -11,7 +11,6 @@ export function registerPsql(program: Command): void {
     .description('open psql on a node (default: the primary); arguments after -- go to psql')
     .argument('[NAME]', 'node name')
     .argument('[ARGS...]', 'psql arguments (after --)')
-    .passThroughOptions()
     .action(
       action(async (_name: string | undefined, _args: string[], flags: CommonOptions) => {
         // Only what stands before `--` can be the node name; everything after goes to psql.
