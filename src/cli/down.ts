@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { destroy, down } from '../cluster/down.js';
 import { resolveClusterDir } from '../cluster/location.js';
-import { openCluster } from '../cluster/open.js';
+import { changeCluster } from '../cluster/open.js';
 import { action, printResult, type CommonOptions } from './output.js';
 import { withCommonOptions } from './options.js';
 import { progressPrinter } from './progress.js';
@@ -16,12 +16,14 @@ export function registerDown(program: Command): void {
     .option('--destroy', 'also delete the cluster directory (only one pgrepl created)')
     .action(
       action(async (flags: DownFlags) => {
-        const cluster = await openCluster(resolveClusterDir(flags.dir));
-        const stopped = await down(cluster, progressPrinter(Boolean(flags.json)));
-        if (flags.destroy) await destroy(cluster);
-        const result = { dir: cluster.layout.root, stopped, destroyed: Boolean(flags.destroy) };
+        const root = resolveClusterDir(flags.dir);
+        const { stopped, kept } = await changeCluster(root, 'down', async (cluster) => {
+          const names = await down(cluster, progressPrinter(Boolean(flags.json)));
+          return { stopped: names, kept: flags.destroy ? await destroy(cluster) : [] };
+        });
+        const result = { dir: root, stopped, destroyed: Boolean(flags.destroy), kept };
         printResult(flags, result, () =>
-          [`stopped ${stopped.length > 0 ? stopped.join(', ') : 'nothing (no node was running)'}`, flags.destroy ? `deleted ${cluster.layout.root}` : 'data kept; `pgrepl up` starts it again'].join('\n'),
+          [`stopped ${stopped.length > 0 ? stopped.join(', ') : 'nothing (no node was running)'}`, flags.destroy ? (kept.length ? `deleted what pgrepl made in ${root}; left what it did not: ${kept.join(', ')}` : `deleted ${root}`) : 'data kept; `pgrepl up` starts it again'].join('\n'),
         );
       }),
     );

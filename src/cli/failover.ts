@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { failover } from '../cluster/failover.js';
 import { resolveClusterDir } from '../cluster/location.js';
-import { openCluster } from '../cluster/open.js';
+import { changeCluster } from '../cluster/open.js';
 import { action, printResult, type CommonOptions } from './output.js';
 import { withCommonOptions } from './options.js';
 import { progressPrinter } from './progress.js';
@@ -18,8 +18,8 @@ export function registerFailover(program: Command): void {
     .option('--force', 'fail over even if the primary answers, or to a replica behind another')
     .action(
       action(async (flags: FailoverFlags) => {
-        const cluster = await openCluster(resolveClusterDir(flags.dir));
-        const result = await failover(cluster, { force: Boolean(flags.force), onEvent: progressPrinter(Boolean(flags.json)), ...(flags.to ? { to: flags.to } : {}) });
+        const options = { force: Boolean(flags.force), onEvent: progressPrinter(Boolean(flags.json)), ...(flags.to ? { to: flags.to } : {}) };
+        const result = await changeCluster(resolveClusterDir(flags.dir), 'failover', (cluster) => failover(cluster, options));
         const lost = result.walBytesNotOnNewPrimary === null ? 'unknown (old primary WAL unreadable)' : `${result.walBytesNotOnNewPrimary} bytes`;
         printResult(flags, result, () =>
           [

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolveClusterDir } from '../cluster/location.js';
-import { openCluster } from '../cluster/open.js';
+import { changeCluster } from '../cluster/open.js';
 import { rejoin } from '../cluster/rejoin.js';
 import { action, printResult, type CommonOptions } from './output.js';
 import { withCommonOptions } from './options.js';
@@ -17,8 +17,8 @@ export function registerRejoin(program: Command): void {
     .option('--reclone', 'clone it afresh instead of rewinding (its data is replaced)')
     .action(
       action(async (name: string, flags: RejoinFlags) => {
-        const cluster = await openCluster(resolveClusterDir(flags.dir));
-        const result = await rejoin(cluster, name, { reclone: Boolean(flags.reclone), onEvent: progressPrinter(Boolean(flags.json)) });
+        const options = { reclone: Boolean(flags.reclone), onEvent: progressPrinter(Boolean(flags.json)) };
+        const result = await changeCluster(resolveClusterDir(flags.dir), 'rejoin', (cluster) => rejoin(cluster, name, options));
         printResult(flags, result, () =>
           result.method === 'none' ? `${name} already streams from ${result.upstream}` : `${name} streams from ${result.upstream} again (${result.method}, ${result.totalMs} ms)`,
         );

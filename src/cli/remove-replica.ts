@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolveClusterDir } from '../cluster/location.js';
-import { openCluster } from '../cluster/open.js';
+import { changeCluster } from '../cluster/open.js';
 import { removeReplica } from '../cluster/remove-replica.js';
 import { action, printResult, type CommonOptions } from './output.js';
 import { withCommonOptions } from './options.js';
@@ -19,12 +19,11 @@ export function registerRemoveReplica(program: Command): void {
     .option('--reattach-to <NODE>', 'where replicas that stream from it should stream from instead')
     .action(
       action(async (name: string, flags: RemoveFlags) => {
-        const cluster = await openCluster(resolveClusterDir(flags.dir));
-        const result = await removeReplica(cluster, name, {
+        const result = await changeCluster(resolveClusterDir(flags.dir), 'remove-replica', (cluster) => removeReplica(cluster, name, {
           keepData: Boolean(flags.keepData),
           onEvent: progressPrinter(Boolean(flags.json)),
           ...(flags.reattachTo ? { reattachTo: flags.reattachTo } : {}),
-        });
+        }));
         printResult(flags, result, () => `removed ${name}${result.reattached.length ? `; ${result.reattached.join(', ')} moved to ${flags.reattachTo}` : ''}${result.dataKept ? ' (data kept)' : ''}`);
       }),
     );

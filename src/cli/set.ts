@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolveClusterDir } from '../cluster/location.js';
-import { openCluster } from '../cluster/open.js';
+import { changeCluster } from '../cluster/open.js';
 import { setSync } from '../cluster/set-sync.js';
 import { action, printResult, type CommonOptions } from './output.js';
 import { intOption, withCommonOptions } from './options.js';
@@ -12,8 +12,7 @@ export function registerSet(program: Command): void {
     .argument('<K>', 'number of standbys that must confirm each commit', intOption(0, 100))
     .action(
       action(async (k: number, flags: CommonOptions) => {
-        const cluster = await openCluster(resolveClusterDir(flags.dir));
-        const result = await setSync(cluster, k);
+        const result = await changeCluster(resolveClusterDir(flags.dir), 'set sync', (cluster) => setSync(cluster, k));
         printResult(flags, result, () => `synchronous_standby_names = '${result.synchronousStandbyNames}'${result.reloaded.length ? ` (reloaded ${result.reloaded.join(', ')})` : ''}`);
       }),
     );

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolveClusterDir } from '../cluster/location.js';
-import { openCluster } from '../cluster/open.js';
+import { changeCluster } from '../cluster/open.js';
 import { DEFAULT_MAX_LAG_BYTES, switchover } from '../cluster/switchover.js';
 import { action, printResult, type CommonOptions } from './output.js';
 import { intOption, withCommonOptions } from './options.js';
@@ -18,8 +18,8 @@ export function registerSwitchover(program: Command): void {
     .option('--max-lag-bytes <N>', 'refuse a candidate further behind than this', intOption(0, Number.MAX_SAFE_INTEGER), DEFAULT_MAX_LAG_BYTES)
     .action(
       action(async (flags: SwitchoverFlags) => {
-        const cluster = await openCluster(resolveClusterDir(flags.dir));
-        const result = await switchover(cluster, { maxLagBytes: flags.maxLagBytes, onEvent: progressPrinter(Boolean(flags.json)), ...(flags.to ? { to: flags.to } : {}) });
+        const options = { maxLagBytes: flags.maxLagBytes, onEvent: progressPrinter(Boolean(flags.json)), ...(flags.to ? { to: flags.to } : {}) };
+        const result = await changeCluster(resolveClusterDir(flags.dir), 'switchover', (cluster) => switchover(cluster, options));
         printResult(flags, result, () =>
           `switched over: ${result.to} is the primary, ${result.from} streams from it\nwrites were unavailable for ${result.writeUnavailableMs} ms; total ${result.totalMs} ms`,
         );

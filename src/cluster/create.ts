@@ -1,4 +1,4 @@
-import { mkdir, rm, rmdir, statfs } from 'node:fs/promises';
+import { rm, statfs } from 'node:fs/promises';
 import { findBinaries } from '../pg/binaries.js';
 import { OsUserError } from '../pg/errors.js';
 import { canUse, resolveOsUser, type OsUser } from '../pg/os-user.js';
@@ -17,6 +17,8 @@ export interface CreateOptions {
   readonly port?: number;
   readonly bindir?: string;
   readonly osUser?: string;
+  /** Whether the directory was created for this cluster (so failure, and --destroy, may remove it). */
+  readonly createdDir: boolean;
 }
 
 export const DEFAULT_FIRST_PORT = 5432;
@@ -57,13 +59,11 @@ export function initialSpec(ports: readonly number[], user: OsUser, capMb: numbe
   });
 }
 
-/** Makes `root` (remembering whether it existed) and proves the PostgreSQL user can use it. */
-async function prepareRoot(root: string, user: OsUser, existed: boolean): Promise<ClusterLayout> {
-  await mkdir(root, { recursive: true, mode: 0o755 });
+/** Gives `root` to the PostgreSQL user and proves that user can use it. */
+async function prepareRoot(root: string, user: OsUser): Promise<ClusterLayout> {
   const layout = new ClusterLayout(root, user);
   await layout.ensureDir(root, 0o700);
   if (!(await canUse(user, root))) {
-    if (!existed) await rmdir(root).catch(() => undefined);
     throw new OsUserError(`the OS user '${user.name}' that runs PostgreSQL cannot reach ${root} (a parent directory is closed to it)`, {
       hint: 'choose a --dir outside private home directories, e.g. /var/lib/pgrepl/NAME or /tmp/NAME',
     });
@@ -78,22 +78,26 @@ async function prepareRoot(root: string, user: OsUser, existed: boolean): Promis
 export async function createCluster(root: string, options: CreateOptions): Promise<Cluster> {
   const kind = await classifyDir(root);
   if (kind === 'foreign' || kind === 'cluster') throw notAClusterError(root);
+  try {
+    return await writeNewCluster(root, options);
+  } catch (error) {
+    if (options.createdDir) await rm(root, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function writeNewCluster(root: string, options: CreateOptions): Promise<Cluster> {
   const [bin, user, ports] = await Promise.all([
     findBinaries(options.bindir),
     resolveOsUser(options.osUser),
     choosePorts(options.replicas + 1, options.port),
   ]);
-  const layout = await prepareRoot(root, user, kind === 'empty');
-  try {
-    const spec = initialSpec(ports, user, await slotWalCapMb(root), bin.bindir);
-    await layout.writeFile(layout.marker, `${JSON.stringify({ createdDir: kind === 'absent', createdAt: new Date().toISOString() })}\n`, 0o644);
-    const secrets = await createSecrets(layout, spec.replication.user);
-    await layout.writeFile(layout.specFile, renderSpec(spec), 0o644);
-    return { layout, spec, bin, user, secrets };
-  } catch (error) {
-    if (kind === 'absent') await rm(root, { recursive: true, force: true });
-    throw error;
-  }
+  const layout = await prepareRoot(root, user);
+  const spec = initialSpec(ports, user, await slotWalCapMb(root), bin.bindir);
+  await layout.writeFile(layout.marker, `${JSON.stringify({ createdDir: options.createdDir, createdAt: new Date().toISOString() })}\n`, 0o644);
+  const secrets = await createSecrets(layout, spec.replication.user);
+  await layout.writeFile(layout.specFile, renderSpec(spec), 0o644);
+  return { layout, spec, bin, user, secrets };
 }
 
 export async function saveSpec(cluster: Cluster, spec: ClusterSpec): Promise<Cluster> {

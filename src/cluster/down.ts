@@ -4,6 +4,9 @@ import { stopServer } from '../pg/server.js';
 import { SPEC_FILE } from '../spec/file.js';
 import { primaryOf, replicasOf } from '../spec/topology.js';
 import { instanceOf, type Cluster } from './context.js';
+import { LOCK_FILE } from './lock.js';
+import { readNodeState } from './node-state.js';
+import { livePostmaster } from '../pg/postmaster-pid.js';
 import type { OnEvent } from './events.js';
 import { NotAClusterError } from './errors.js';
 
@@ -34,11 +37,26 @@ interface Marker {
   readonly createdDir: boolean;
 }
 
+/** Removes the node directories pgrepl built (they have a build state) and that run no server; returns the rest. */
+async function removeOwnNodes(cluster: Cluster): Promise<string[]> {
+  const nodesDir = join(cluster.layout.root, 'nodes');
+  const kept: string[] = [];
+  for (const name of await readdir(nodesDir).catch(() => [] as string[])) {
+    const ours = (await readNodeState(cluster.layout, name)) !== null;
+    const running = (await livePostmaster(cluster.layout.dataDir(name))) !== null;
+    if (ours && !running) await rm(join(nodesDir, name), { recursive: true, force: true });
+    else kept.push(join(nodesDir, name));
+  }
+  if (kept.length === 0) await rm(nodesDir, { recursive: true, force: true });
+  return kept;
+}
+
 /**
- * Deletes a stopped cluster: only a directory pgrepl created (it carries pgrepl's marker). When
- * the directory existed before, only pgrepl's entries in it go and the directory stays.
+ * Deletes a stopped cluster, only what pgrepl made: node directories it built, its secrets, spec
+ * and marker, and the directory itself when pgrepl created it and nothing else is left in it.
+ * Returns what it left (a node directory pgrepl did not build, or one with a server running).
  */
-export async function destroy(cluster: Cluster): Promise<void> {
+export async function destroy(cluster: Cluster): Promise<string[]> {
   const { layout } = cluster;
   let marker: Marker;
   try {
@@ -48,8 +66,10 @@ export async function destroy(cluster: Cluster): Promise<void> {
       hint: 'delete it yourself if you are sure',
     });
   }
-  for (const entry of ['nodes', 'secrets', SPEC_FILE, '.pgrepl-cluster']) {
+  const kept = await removeOwnNodes(cluster);
+  for (const entry of ['secrets', SPEC_FILE, '.pgrepl-cluster', LOCK_FILE]) {
     await rm(join(layout.root, entry), { recursive: true, force: true });
   }
   if (marker.createdDir && (await readdir(layout.root)).length === 0) await rmdir(layout.root);
+  return kept;
 }

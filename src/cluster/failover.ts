@@ -122,11 +122,11 @@ export async function failover(cluster: Cluster, options: FailoverOptions): Prom
   const saved = await saveSpec(cluster, next.spec);
   await forgetUpstream(saved, candidate);
   await reconcileSlots(saved, candidate);
-  await repointAll(saved, [oldPrimary.name, candidate.name], options.onEvent);
+  const unreached = await repointAll(saved, [oldPrimary.name, candidate.name], options.onEvent);
   await applyConfig(saved);
   const end = await oldPrimaryWalEnd(saved, oldPrimary.name);
   const running = new Set(look.filter((o) => o.running).map((o) => o.node.name));
-  await proveReplication(saved, replicasOf(saved.spec).filter((n) => n.name !== oldPrimary.name && running.has(n.name)));
+  await proveReplication(saved, replicasOf(saved.spec).filter((n) => n.name !== oldPrimary.name && running.has(n.name) && !unreached.includes(n.name)));
   return {
     from: oldPrimary.name,
     to: candidate.name,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { editAutoConf } from '../pg/auto-conf.js';
-import { setUpstream } from '../pg/queries.js';
+import { configuredUpstream, setUpstream } from '../pg/queries.js';
 import { isRunning } from '../pg/server.js';
 import { withConnection } from '../pg/sql.js';
 import type { NodeSpec } from '../spec/schema.js';
@@ -36,4 +36,12 @@ export async function forgetUpstream(cluster: Cluster, node: NodeSpec): Promise<
 export async function follow(cluster: Cluster, node: NodeSpec, upstream: NodeSpec): Promise<void> {
   if (await isRunning(instanceOf(cluster, node))) return followWhileRunning(cluster, node, upstream);
   if ((await inspectNodeData(cluster, node)).kind === 'ready') await followWhileStopped(cluster, node, upstream);
+}
+
+/** Repoints a running standby whose primary_conninfo or slot is not the spec's upstream (after an interrupted move). */
+export async function followIfStale(cluster: Cluster, node: NodeSpec, upstream: NodeSpec): Promise<boolean> {
+  const current = await withConnection(adminTarget(cluster, node), configuredUpstream);
+  if (current.host === upstream.host && current.port === upstream.port && current.slot === node.name) return false;
+  await followWhileRunning(cluster, node, upstream);
+  return true;
 }

@@ -8,6 +8,7 @@ import type { Cluster } from './context.js';
 import { NoClusterError, NotAClusterError } from './errors.js';
 import { ClusterLayout } from './layout.js';
 import { loadSecrets } from './secrets.js';
+import { LOCK_FILE, withClusterLock } from './lock.js';
 
 export interface OpenOptions {
   readonly bindir?: string;
@@ -26,7 +27,7 @@ export async function classifyDir(root: string): Promise<DirKind> {
     if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return 'foreign';
     throw error;
   }
-  if (entries.length === 0) return 'empty';
+  if (entries.filter((e) => e !== LOCK_FILE).length === 0) return 'empty';
   try {
     await access(join(root, SPEC_FILE));
     return 'cluster';
@@ -61,4 +62,13 @@ export async function openCluster(root: string, options: OpenOptions = {}): Prom
   const bin = await findBinaries(options.bindir ?? spec.postgres.bindir, await dataMajorVersion(layout, primaryOf(spec).name));
   const secrets = await loadSecrets(layout, spec.replication.user);
   return { layout, spec, bin, user, secrets };
+}
+
+/**
+ * Opens the cluster at `root` and runs `work` on it holding the cluster lock: how every command
+ * that changes a cluster starts. Nothing is created or locked where there is no cluster.
+ */
+export async function changeCluster<T>(root: string, command: string, work: (cluster: Cluster) => Promise<T>, options: OpenOptions = {}): Promise<T> {
+  if ((await classifyDir(root)) !== 'cluster') await openCluster(root, options); // throws the right error
+  return withClusterLock(root, command, async () => work(await openCluster(root, options)));
 }

@@ -80,6 +80,9 @@ export async function removeReplica(cluster: Cluster, name: string, options: Rem
   await applyConfig(saved);
   if (!options.keepData && (await readNodeState(cluster.layout, name)) !== null) {
     await rm(cluster.layout.nodeDir(name), { recursive: true, force: true });
+  } else {
+    // Kept data is the user's from now on: without a build state, nothing pgrepl does touches it.
+    await rm(cluster.layout.nodeStateFile(name), { force: true });
   }
   return { node: name, reattached, dataKept: options.keepData };
 }

@@ -1,6 +1,6 @@
 import { basebackup } from '../pg/basebackup.js';
 import { physicalSlots } from '../pg/queries.js';
-import { startServer, stopServer } from '../pg/server.js';
+import { isRunning, startServer, stopServer } from '../pg/server.js';
 import { withConnection } from '../pg/sql.js';
 import type { NodeSpec } from '../spec/schema.js';
 import { nodeNamed } from '../spec/topology.js';
@@ -9,6 +9,7 @@ import { adminTarget, instanceOf, replicationConninfo, type Cluster } from './co
 import type { OnEvent } from './events.js';
 import { assertPortFreeFor, inspectNodeData, removeHalfBuilt } from './node-data.js';
 import { writeNodeState } from './node-state.js';
+import { followIfStale, followWhileStopped } from './follow.js';
 import { reconcileSlots } from './slots.js';
 import { DivergedError } from './errors.js';
 
@@ -81,7 +82,15 @@ export async function ensureReplica(cluster: Cluster, node: NodeSpec, options: R
   }
   const cloned = data.kind !== 'ready' || lost;
   if (cloned) await cloneReplica(cluster, node, options);
-  else await writeServerFiles(cluster, node);
+  else {
+    await writeServerFiles(cluster, node);
+    // A stopped replica starts only as a standby of the upstream the spec names: never as a
+    // primary (a missing standby.signal), never following a stale upstream.
+    if (!(await isRunning(instanceOf(cluster, node)))) await followWhileStopped(cluster, node, upstreamOf(cluster, node));
+    else if (await followIfStale(cluster, node, upstreamOf(cluster, node))) {
+      options.onEvent({ type: 'warning', node: node.name, message: `was streaming from elsewhere; repointed to ${upstreamOf(cluster, node).name}` });
+    }
+  }
   await assertPortFreeFor(cluster, node);
   options.onEvent({ type: 'step', node: node.name, message: `starting hot standby on ${node.host}:${node.port}` });
   await startServer(instanceOf(cluster, node));

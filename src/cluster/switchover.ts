@@ -17,6 +17,7 @@ import { observeCluster } from './observe.js';
 import { promote } from './promote.js';
 import { proveReplication } from './prove.js';
 import { reconcileSlots } from './slots.js';
+import { writeNodeState } from './node-state.js';
 import { synchronousStandbyNames } from './sync.js';
 
 export interface SwitchoverOptions {
@@ -64,6 +65,9 @@ export async function switchover(cluster: Cluster, options: SwitchoverOptions): 
 
   options.onEvent({ type: 'step', node: oldPrimary.name, message: 'stopping the primary cleanly (writes pause here)' });
   const pauseStarted = Date.now();
+  // Fenced until it runs again as a standby: if this command dies midway, nothing (not `up`)
+  // starts the old primary writable beside a promoted candidate.
+  await writeNodeState(cluster.layout, oldPrimary.name, { phase: 'diverged', since: new Date().toISOString() });
   await stopServer(instanceOf(cluster, oldPrimary), 'fast');
   const shutdown = await controlData(cluster.bin, cluster.user, cluster.layout.dataDir(oldPrimary.name));
   try {
@@ -77,6 +81,7 @@ export async function switchover(cluster: Cluster, options: SwitchoverOptions): 
   } catch (error) {
     options.onEvent({ type: 'warning', node: oldPrimary.name, message: 'candidate did not catch up; restarting the old primary, nothing changed' });
     await startServer(instanceOf(cluster, oldPrimary));
+    await writeNodeState(cluster.layout, oldPrimary.name, { phase: 'ready' });
     // Undo the preparation: the candidate's slots for its would-be replicas and its new settings.
     await writeServerFiles(cluster, candidate);
     await reconcileSlots(cluster, candidate);
@@ -88,27 +93,38 @@ export async function switchover(cluster: Cluster, options: SwitchoverOptions): 
   const saved = await saveSpec(cluster, next.spec);
 
   await forgetUpstream(saved, candidate);
-  await repointAll(saved, [oldPrimary.name, candidate.name], options.onEvent);
+  const unreached = await repointAll(saved, [oldPrimary.name, candidate.name], options.onEvent);
   options.onEvent({ type: 'step', node: oldPrimary.name, message: `restarting as a replica of ${candidate.name}` });
   const oldAsReplica = nodeNamed(saved.spec, oldPrimary.name)!;
   await writeServerFiles(saved, oldAsReplica);
   await followWhileStopped(saved, oldAsReplica, candidate);
   await startServer(instanceOf(saved, oldAsReplica));
+  await writeNodeState(saved.layout, oldPrimary.name, { phase: 'ready' });
   await reconcileSlots(saved, oldAsReplica);
   await applyConfig(saved);
-  await proveReplication(saved);
+  await proveReplication(saved, saved.spec.nodes.filter((n) => n.upstream !== undefined && !unreached.includes(n.name)));
   return { from: oldPrimary.name, to: candidate.name, writeUnavailableMs, totalMs: Date.now() - started, shutdownCheckpointLsn: formatLsn(shutdown.checkpointLsn) };
 }
 
-/** Points every replica of the new primary at it, running or stopped, except `skip`. */
-export async function repointAll(cluster: Cluster, skip: readonly string[], onEvent: OnEvent): Promise<void> {
+/**
+ * Points every replica of the new primary at it, running or stopped, except `skip`. One that cannot
+ * be reached is reported and left for `pgrepl up`, which repoints replicas to the spec's upstream.
+ */
+export async function repointAll(cluster: Cluster, skip: readonly string[], onEvent: OnEvent): Promise<string[]> {
   const primary = primaryOf(cluster.spec);
+  const failed: string[] = [];
   await Promise.all(
     cluster.spec.nodes
       .filter((n) => n.upstream === primary.name && !skip.includes(n.name))
       .map(async (node) => {
-        onEvent({ type: 'step', node: node.name, message: `now streams from ${primary.name}` });
-        await follow(cluster, node, primary);
+        try {
+          await follow(cluster, node, primary);
+          onEvent({ type: 'step', node: node.name, message: `now streams from ${primary.name}` });
+        } catch (error) {
+          onEvent({ type: 'warning', node: node.name, message: `could not repoint it to ${primary.name} (${(error as Error).message}); \`pgrepl up\` will` });
+          failed.push(node.name);
+        }
       }),
   );
+  return failed;
 }

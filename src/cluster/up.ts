@@ -5,7 +5,8 @@ import type { Cluster } from './context.js';
 import { findFreePorts } from '../util/ports.js';
 import { choosePorts, createCluster, saveSpec } from './create.js';
 import type { OnEvent } from './events.js';
-import { classifyDir, openCluster } from './open.js';
+import { classifyDir, notAClusterError, openCluster } from './open.js';
+import { withClusterLock, type Lock } from './lock.js';
 import { ensurePrimary } from './primary.js';
 import { proveReplication, type ReplicaProof } from './prove.js';
 import { divergedError, ensureReplica } from './replica.js';
@@ -83,14 +84,18 @@ function byDepth(cluster: Cluster): NodeSpec[][] {
 }
 
 /**
- * The main job: make the cluster at `root` exist, run, and replicate, then prove it. Creates it
+ * The main job, under the cluster lock: make the cluster at `root` exist, run, and replicate, then prove it. Creates it
  * when absent, starts what is stopped, adds replicas up to `replicas`, and leaves healthy nodes be.
  */
 export async function up(options: UpOptions): Promise<UpResult> {
-  const kind = await classifyDir(options.root);
-  const isNew = kind === 'absent' || kind === 'empty';
+  if ((await classifyDir(options.root)) === 'foreign') throw notAClusterError(options.root); // touch nothing in it
+  return withClusterLock(options.root, 'up', (lock) => converge(options, lock));
+}
+
+async function converge(options: UpOptions, lock: Lock): Promise<UpResult> {
+  const isNew = (await classifyDir(options.root)) !== 'cluster';
   let cluster = isNew
-    ? await createCluster(options.root, { ...options, replicas: options.replicas ?? DEFAULT_REPLICAS })
+    ? await createCluster(options.root, { ...options, replicas: options.replicas ?? DEFAULT_REPLICAS, createdDir: lock.createdDir })
     : await openCluster(options.root, options);
   if (!isNew && options.replicas !== undefined) cluster = await growSpec(cluster, options.replicas, options.port);
   if (options.sync !== undefined) cluster = await setSyncInSpec(cluster, options.sync);

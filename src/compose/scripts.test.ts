@@ -18,13 +18,14 @@ test('the primary init script is valid bash: LOGIN REPLICATION only, a reserved 
   assert.match(script, /synchronous_commit = local/);
 });
 
-test('pg_hba.conf: scram from the Compose subnet only, no trust, no catch-all', () => {
+test('pg_hba.conf: scram from the Compose subnet only, no trust, no catch-all, replication role rejected for sessions', () => {
   const hba = composeHba({ replicationUser: 'replicator', subnet: '10.1.2.0/24' });
   const rules = hba.split('\n').filter((line) => line && !line.startsWith('#'));
   assert.ok(rules.includes('host replication replicator 10.1.2.0/24 scram-sha-256'));
   for (const rule of rules) {
     assert.doesNotMatch(rule, /\btrust\b|\b0\.0\.0\.0\/0\b|\ball all all\b|::\/0/, rule);
-    if (rule.startsWith('host')) assert.match(rule, / (10\.1\.2\.0\/24|127\.0\.0\.1\/32) scram-sha-256$/, rule);
+    if (rule.startsWith('host')) assert.match(rule, / (10\.1\.2\.0\/24|127\.0\.0\.1\/32) (scram-sha-256|reject)$/, rule);
+    if (rule.endsWith('reject')) assert.match(rule, /^host all replicator /, rule);
   }
 });
 

@@ -166,3 +166,11 @@ export async function dropSlot(db: Queryable, name: string): Promise<boolean> {
   );
   return rows.length > 0;
 }
+
+/** Where a standby is told to stream from: host and port in primary_conninfo, and its slot. */
+export async function configuredUpstream(db: Queryable): Promise<{ host: string | null; port: number | null; slot: string }> {
+  const conninfo = await currentSetting(db, 'primary_conninfo');
+  const host = /(?:^|\s)host='?([^\s']+)/.exec(conninfo)?.[1] ?? null;
+  const port = /(?:^|\s)port='?(\d+)/.exec(conninfo)?.[1];
+  return { host, port: port === undefined ? null : Number(port), slot: await currentSetting(db, 'primary_slot_name') };
+}

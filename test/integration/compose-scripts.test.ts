@@ -176,7 +176,7 @@ test('generated scripts: the primary init secures the primary, the replica clone
   // The primary: a LOGIN REPLICATION role (no superuser), a reserved slot, pg_hba.conf without trust or catch-alls.
   assert.equal(await psql(s.bin.bindir, primary, "SELECT rolcanlogin, rolreplication, rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = 'replicator'"), 't|t|f|f|f');
   assert.equal(await psql(s.bin.bindir, primary, 'SELECT slot_name, restart_lsn IS NOT NULL FROM pg_replication_slots'), 'replica1|t');
-  assert.equal(await psql(s.bin.bindir, primary, "SELECT count(*) FROM pg_hba_file_rules WHERE auth_method NOT IN ('scram-sha-256', 'peer') OR address = 'all' OR error IS NOT NULL"), '0');
+  assert.equal(await psql(s.bin.bindir, primary, "SELECT count(*) FROM pg_hba_file_rules WHERE auth_method NOT IN ('scram-sha-256', 'peer', 'reject') OR address = 'all' OR error IS NOT NULL"), '0');
   assert.equal(await psql(s.bin.bindir, primary, "SELECT rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid WHERE rolname = 'replicator'"), 't');
   assert.equal(await psql(s.bin.bindir, primary, 'SHOW data_checksums'), 'on');
   await psql(s.bin.bindir, primary, 'SET synchronous_commit = local; CREATE TABLE probe (v text)');
