@@ -74,3 +74,16 @@ test('a fenced former primary is shown as diverged with the way back', () => {
   assert.equal(status.nodes[1]!.state, 'diverged');
   assert.ok(status.warnings.includes('pg2 is a fenced former primary: bring it back with `pgrepl rejoin pg2`'));
 });
+
+test('a replica streaming from somewhere other than its upstream is not reported as streaming', () => {
+  const primaryWithoutSender = obs(pg1, { position: position({}), slots: [slot()] });
+  const status = assess([primaryWithoutSender, replicaAt('0/10000000')], replication);
+  assert.equal(status.nodes[1]!.state, 'not streaming');
+});
+
+test('a replica ahead of the primary or on another timeline has no lag figure', () => {
+  const ahead = assess([healthyPrimary, replicaAt('0/20000000')], replication).nodes[1]!;
+  assert.equal(ahead.lagBytes, null);
+  const otherTimeline = obs(pg2, { position: position({ inRecovery: true, timeline: 2, lsn: parseLsn('0/10000000'), replayLsn: parseLsn('0/10000000') }) });
+  assert.equal(assess([healthyPrimary, otherTimeline], replication).nodes[1]!.lagBytes, null);
+});

@@ -77,8 +77,19 @@ function replicaState(obs: NodeObservation, upstream: NodeObservation | undefine
   if (!obs.running) return 'stopped';
   if (!obs.position) return 'unreachable';
   if (!obs.position.inRecovery) return 'promoted';
+  // Only the spec's upstream can vouch for the replica: its own walreceiver may be streaming from
+  // a server it should no longer follow.
   const sender = upstream?.senders.find((s) => s.applicationName === obs.node.name);
-  return sender?.state ?? obs.position.receiverStatus ?? 'not streaming';
+  if (sender) return sender.state;
+  return upstream?.position ? 'not streaming' : 'not streaming (upstream down)';
+}
+
+/** Bytes behind the primary, or null when not comparable: unknown, another timeline, or ahead of it (diverged). */
+function lagBehind(primary: NodeObservation | undefined, obs: NodeObservation, replay: Lsn | null): number | null {
+  const primaryLsn = primary?.position && !primary.position.inRecovery ? primary.position.lsn : null;
+  if (primaryLsn === null || replay === null || !obs.position) return null;
+  if (obs.position.timeline !== primary!.position!.timeline || replay > primaryLsn) return null;
+  return lsnDistance(primaryLsn, replay);
 }
 
 /**
@@ -89,7 +100,6 @@ function replicaState(obs: NodeObservation, upstream: NodeObservation | undefine
 export function assess(observations: readonly NodeObservation[], replication: ReplicationSpec): ClusterStatus {
   const byName = new Map(observations.map((o) => [o.node.name, o]));
   const primary = observations.find((o) => o.node.upstream === undefined);
-  const primaryLsn: Lsn | null = primary?.position && !primary.position.inRecovery ? primary.position.lsn : null;
   const known = new Set(observations.map((o) => o.node.name));
   const capBytes = replication.maxSlotWalKeepSizeMb * 2 ** 20;
   const warnings: string[] = [];
@@ -99,7 +109,7 @@ export function assess(observations: readonly NodeObservation[], replication: Re
     const sender = upstream?.senders.find((s) => s.applicationName === obs.node.name);
     const state = isPrimary ? primaryState(obs) : replicaState(obs, upstream);
     const replay = isPrimary ? null : (obs.position?.replayLsn ?? null);
-    const lagBytes = !isPrimary && primaryLsn !== null && replay !== null ? lsnDistance(primaryLsn, replay) : null;
+    const lagBytes = isPrimary ? null : lagBehind(primary, obs, replay);
     const slots = slotStatuses(obs);
     warnings.push(...slotWarnings(obs, slots, known, capBytes));
     if (obs.error) warnings.push(`${obs.node.name} runs but does not answer: ${obs.error}`);
