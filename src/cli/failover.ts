@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { failover } from '../cluster/failover.js';
+import { failover, type FailoverResult } from '../cluster/failover.js';
 import { resolveClusterDir } from '../cluster/location.js';
 import { changeCluster } from '../cluster/open.js';
 import { action, printResult, type CommonOptions } from './output.js';
@@ -9,6 +9,12 @@ import { progressPrinter } from './progress.js';
 interface FailoverFlags extends CommonOptions {
   readonly to?: string;
   readonly force?: boolean;
+}
+
+function syncNote(result: FailoverResult): string {
+  if (!result.synchronous) return '';
+  if (result.uncomparedQuorumMembers.length === 0) return ' (synchronous mode: no acknowledged commit is in it)';
+  return ` (synchronous mode, but ${result.uncomparedQuorumMembers.join(', ')} could not be compared: an acknowledged commit may be only there)`;
 }
 
 export function registerFailover(program: Command): void {
@@ -25,7 +31,7 @@ export function registerFailover(program: Command): void {
           [
             `failed over: ${result.to} is the primary (promoted in ${result.promotedInMs} ms; total ${result.totalMs} ms)`,
             `${result.fenced.node} is fenced${result.fenced.wasRunning ? ' (it was running and was stopped)' : ''}; bring it back with \`pgrepl rejoin ${result.fenced.node}\``,
-            `WAL on ${result.from} not on ${result.to}: ${lost}${result.synchronous ? ' (synchronous mode: no acknowledged commit is in it)' : ''}`,
+            `WAL on ${result.from} not on ${result.to}: ${lost}${syncNote(result)}`,
           ].join('\n'),
         );
       }),

@@ -10,9 +10,14 @@ export interface Standing {
   readonly direct: boolean;
   readonly running: boolean;
   readonly streaming: boolean;
-  /** Last WAL position received (written to its pg_wal). */
+  /** Last WAL position received (written to its pg_wal); for a stopped replica, read from its pg_wal on disk. */
   readonly receivedLsn: Lsn | null;
   readonly delayed: boolean;
+}
+
+/** Replaces the standing of stopped replicas whose received WAL could be read from disk. */
+export function withDiskPositions(all: readonly Standing[], onDisk: ReadonlyMap<string, Lsn>): Standing[] {
+  return all.map((s) => (!s.running && onDisk.has(s.name) ? { ...s, receivedLsn: onDisk.get(s.name)! } : s));
 }
 
 export function standings(spec: ClusterSpec, observations: readonly NodeObservation[]): Standing[] {
@@ -30,12 +35,16 @@ export function standings(spec: ClusterSpec, observations: readonly NodeObservat
     }));
 }
 
-/** Candidates in order of preference: most WAL received, then direct replicas, then undelayed. */
+/**
+ * Candidates in order of preference: most WAL received, then running (no start needed), then
+ * direct replicas, then undelayed. A replica whose position is unknown is no candidate.
+ */
 export function rankCandidates(candidates: readonly Standing[]): Standing[] {
   return candidates
-    .filter((c) => c.running && c.receivedLsn !== null)
+    .filter((c) => c.receivedLsn !== null)
     .sort((a, b) => {
       if (a.receivedLsn !== b.receivedLsn) return a.receivedLsn! > b.receivedLsn! ? -1 : 1;
+      if (a.running !== b.running) return a.running ? -1 : 1;
       if (a.direct !== b.direct) return a.direct ? -1 : 1;
       if (a.delayed !== b.delayed) return a.delayed ? 1 : -1;
       return a.name.localeCompare(b.name);

@@ -4,12 +4,12 @@ import { walEnd } from '../pg/wal-end.js';
 import { nodeNamed, primaryOf, replicasOf, withNewPrimary } from '../spec/topology.js';
 import { serverPosition } from '../pg/queries.js';
 import { serverProcessesGone } from '../pg/postmaster-pid.js';
-import { isRunning } from '../pg/server.js';
+import { isRunning, startServer } from '../pg/server.js';
 import type { NodeSpec } from '../spec/schema.js';
-import { synchronousStandbyNames } from './sync.js';
+import { quorumMembers, synchronousStandbyNames } from './sync.js';
 import { withConnection } from '../pg/sql.js';
 import { applyConfig } from './apply-config.js';
-import { rankCandidates, standings, type Standing } from './candidate.js';
+import { rankCandidates, standings, withDiskPositions, type Standing } from './candidate.js';
 import { writeServerFiles } from './configure.js';
 import { adminTarget, instanceOf, type Cluster } from './context.js';
 import { saveSpec } from './create.js';
@@ -17,7 +17,7 @@ import { PreconditionError, UnknownNodeError } from './errors.js';
 import type { OnEvent } from './events.js';
 import { fence } from './fence.js';
 import { forgetUpstream } from './follow.js';
-import { observeCluster } from './observe.js';
+import { observeCluster, type NodeObservation } from './observe.js';
 import { promote } from './promote.js';
 import { proveReplication } from './prove.js';
 import { reconcileSlots } from './slots.js';
@@ -39,6 +39,8 @@ export interface FailoverResult {
   /** WAL the old primary wrote past what the new primary had received; null when it cannot be read. */
   readonly walBytesNotOnNewPrimary: number | null;
   readonly synchronous: boolean;
+  /** Synchronous standbys whose WAL position was unknown: acknowledged commits may be lost if any. */
+  readonly uncomparedQuorumMembers: readonly string[];
   readonly fenced: { readonly node: string; readonly wasRunning: boolean };
 }
 
@@ -46,11 +48,11 @@ export interface FailoverResult {
 export function chooseFailoverCandidate(all: readonly Standing[], to: string | undefined, force: boolean): Standing {
   const ranked = rankCandidates(all);
   const best = ranked[0];
-  if (!best) throw new PreconditionError('no replica is running, so none can be promoted', { hint: 'start a replica with `pgrepl up`, or restore the primary' });
+  if (!best) throw new PreconditionError('no replica can be promoted: none runs, and no stopped one has readable WAL', { hint: 'restore the primary, or a replica' });
   if (to === undefined) return best;
   const pick = all.find((c) => c.name === to);
   if (!pick) throw new UnknownNodeError(`no replica named '${to}'`, { hint: `replicas are: ${all.map((c) => c.name).join(', ')}` });
-  if (!pick.running || pick.receivedLsn === null) throw new PreconditionError(`${to} is not running as a replica`, { hint: `choose a running replica; the most advanced is ${best.name}` });
+  if (pick.receivedLsn === null) throw new PreconditionError(`${to} is not running and its WAL position cannot be read`, { hint: `choose another; the most advanced is ${best.name}` });
   const behind = lsnDistance(best.receivedLsn!, pick.receivedLsn);
   if (behind > 0 && !force) {
     throw new PreconditionError(`${to} has received ${behind} bytes less WAL than ${best.name}; promoting it would lose them`, {
@@ -60,7 +62,21 @@ export function chooseFailoverCandidate(all: readonly Standing[], to: string | u
   return pick;
 }
 
-async function oldPrimaryWalEnd(cluster: Cluster, name: string): Promise<Lsn | null> {
+/**
+ * Where each stopped replica's received WAL ends, read from its pg_wal: a synchronous quorum member
+ * that is down may hold the only copy of an acknowledged commit, so it must be compared too.
+ */
+async function stoppedPositions(cluster: Cluster, look: readonly NodeObservation[]): Promise<Map<string, Lsn>> {
+  const positions = new Map<string, Lsn>();
+  for (const obs of look) {
+    if (obs.running || obs.diverged) continue;
+    const end = await storedWalEnd(cluster, obs.node.name);
+    if (end !== null) positions.set(obs.node.name, end);
+  }
+  return positions;
+}
+
+async function storedWalEnd(cluster: Cluster, name: string): Promise<Lsn | null> {
   try {
     const dataDir = cluster.layout.dataDir(name);
     const control = await controlData(cluster.bin, cluster.user, dataDir);
@@ -105,14 +121,22 @@ export async function failover(cluster: Cluster, options: FailoverOptions): Prom
       hint: 'use `pgrepl switchover` for a planned change without lost writes, or pass --force to fence it and fail over anyway',
     });
   }
-  chooseFailoverCandidate(standings(cluster.spec, firstLook), options.to, options.force); // refuse before fencing anything
+  const onDisk = firstLook.every((o) => o.running || o.diverged) ? new Map<string, Lsn>() : await stoppedPositions(cluster, firstLook);
+  chooseFailoverCandidate(withDiskPositions(standings(cluster.spec, firstLook), onDisk), options.to, options.force); // refuse before fencing anything
   options.onEvent({ type: 'step', node: oldPrimary.name, message: 'fencing: stopped if running, marked diverged' });
   const fenced = await fence(cluster, oldPrimary);
   // Candidates are compared once nothing of the old primary can send them WAL; if it was already
   // gone before the first look, that look stands.
   const look = health === 'gone' ? firstLook : await observeCluster(cluster, replicas);
-  const pick = chooseFailoverCandidate(standings(cluster.spec, look), options.to, options.force);
+  const all = withDiskPositions(standings(cluster.spec, look), onDisk);
+  const pick = chooseFailoverCandidate(all, options.to, options.force);
   const candidate = nodeNamed(cluster.spec, pick.name)!;
+  if (!pick.running) {
+    options.onEvent({ type: 'step', node: candidate.name, message: 'starting it: it is stopped but holds the most WAL' });
+    await startServer(instanceOf(cluster, candidate));
+  }
+  // Members of the synchronous quorum whose WAL could not be compared: an acknowledged commit may be only there.
+  const uncompared = quorumMembers(cluster.spec).filter((name) => !all.some((s) => s.name === name && s.receivedLsn !== null));
   const next = { ...cluster, spec: withNewPrimary(cluster.spec, candidate.name) };
   const decided = Date.now();
   await writeServerFiles(next, candidate);
@@ -122,11 +146,17 @@ export async function failover(cluster: Cluster, options: FailoverOptions): Prom
   const saved = await saveSpec(cluster, next.spec);
   await forgetUpstream(saved, candidate);
   await reconcileSlots(saved, candidate);
-  const unreached = await repointAll(saved, [oldPrimary.name, candidate.name], options.onEvent);
+  // Replicas holding WAL the new primary lacks (only with --to --force) cannot follow it: fence them too.
+  const ahead = all.filter((s) => s.name !== pick.name && s.receivedLsn !== null && s.receivedLsn > pick.receivedLsn!).map((s) => s.name);
+  for (const name of ahead) {
+    options.onEvent({ type: 'warning', node: name, message: `holds WAL ${candidate.name} lacks; fenced, bring it back with \`pgrepl rejoin ${name}\`` });
+    await fence(saved, nodeNamed(saved.spec, name)!);
+  }
+  const unreached = await repointAll(saved, [oldPrimary.name, candidate.name, ...ahead], options.onEvent);
   await applyConfig(saved);
-  const end = await oldPrimaryWalEnd(saved, oldPrimary.name);
+  const end = await storedWalEnd(saved, oldPrimary.name);
   const running = new Set(look.filter((o) => o.running).map((o) => o.node.name));
-  await proveReplication(saved, replicasOf(saved.spec).filter((n) => n.name !== oldPrimary.name && running.has(n.name) && !unreached.includes(n.name)));
+  await proveReplication(saved, replicasOf(saved.spec).filter((n) => n.name !== oldPrimary.name && running.has(n.name) && ![...unreached, ...ahead].includes(n.name)));
   return {
     from: oldPrimary.name,
     to: candidate.name,
@@ -134,6 +164,7 @@ export async function failover(cluster: Cluster, options: FailoverOptions): Prom
     totalMs: Date.now() - started,
     walBytesNotOnNewPrimary: end === null ? null : lsnDistance(end, pick.receivedLsn!),
     synchronous: cluster.spec.replication.sync > 0,
+    uncomparedQuorumMembers: uncompared,
     fenced: { node: oldPrimary.name, wasRunning: fenced.wasRunning },
   };
 }

@@ -203,3 +203,28 @@ test('cascading and delayed replicas, remove-replica, and refusals that change n
     assert.doesNotMatch(await readFile(join(dir, 'pgrepl.yaml'), 'utf8'), /pg2/);
   });
 });
+
+test('sync failover with every replica stopped: the one holding the acknowledged commits is found on disk, started and promoted', async (t) => {
+  const { bindir } = await findBinaries();
+  const dir = await clusterDir(t);
+  const port = await freePortBlock(3);
+  await pgreplJson(['up', '--dir', dir, '--replicas', '2', '--sync', '1', '--port', String(port)]);
+  await psql(bindir, await url(dir), 'CREATE TABLE writes (id int PRIMARY KEY)');
+  const stop = async (node: string, signal: NodeJS.Signals): Promise<void> => {
+    process.kill(Number((await readFile(join(dir, 'nodes', node, 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]), signal);
+    const index = Number(node.slice(2)) - 1;
+    await waitFor(async () => ((await pgreplJson<Status>(['status', '--dir', dir])).nodes[index]!.running ? undefined : true), { what: `${node} to stop`, timeoutMs: 10_000 });
+  };
+  await stop('pg3', 'SIGINT');
+  // Acknowledged by pg2 alone: pg3 is down.
+  await psql(bindir, await url(dir), 'INSERT INTO writes SELECT generate_series(1, 1000)');
+  await stop('pg2', 'SIGINT');
+  await stop('pg1', 'SIGKILL');
+  const result = await pgreplJson<{ to: string; uncomparedQuorumMembers: string[] }>(['failover', '--dir', dir]);
+  assert.equal(result.to, 'pg2', 'the stopped replica with the acknowledged commits must win');
+  assert.deepEqual(result.uncomparedQuorumMembers, []);
+  assert.equal(await psql(bindir, await url(dir, 'pg2'), 'SELECT count(*) FROM writes'), '1000');
+  await pgreplJson(['up', '--dir', dir]).catch(() => undefined); // pg1 stays fenced; pg3 comes back
+  const status = await pgreplJson<Status>(['status', '--dir', dir]);
+  assert.deepEqual(status.nodes.map((n) => [n.name, n.state]), [['pg1', 'diverged'], ['pg2', 'primary'], ['pg3', 'streaming']]);
+});
