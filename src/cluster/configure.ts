@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileNoFollow } from '../util/safe-fs.js';
 import { join } from 'node:path';
 import { CONF_FILE, INCLUDE_LINE, renderServerConf } from '../pg/conf.js';
 import { renderHba } from '../pg/hba.js';
@@ -8,7 +8,7 @@ import { synchronousStandbyNames } from './sync.js';
 
 async function readOrEmpty(path: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return await readFileNoFollow(path);
   } catch {
     return '';
   }
@@ -53,7 +53,7 @@ export async function writeServerFiles(cluster: Cluster, node: NodeSpec): Promis
   for (const [file, content] of wanted) {
     const path = join(dataDir, file);
     if ((await readOrEmpty(path)) === content) continue;
-    await cluster.layout.writeFile(path, content, 0o600);
+    await cluster.layout.writeFile(path, content, 0o600, 'server');
     changed = true;
   }
   return changed;

@@ -45,12 +45,12 @@ export function replicationConninfo(cluster: Cluster, replica: NodeSpec, upstrea
 }
 
 /** A superuser conninfo for programs that need one (pg_rewind's source), password through the passfile. */
-export function superuserConninfo(cluster: Cluster, node: NodeSpec): string {
+export function superuserConninfo(cluster: Cluster, node: NodeSpec, passfile: string): string {
   return renderConninfo({
     host: node.host,
     port: node.port,
     user: cluster.secrets.superuser.user,
-    passfile: cluster.layout.superuserPassfile,
+    passfile,
     dbname: 'postgres',
   });
 }

@@ -1,7 +1,7 @@
 import { rm, statfs } from 'node:fs/promises';
 import { findBinaries } from '../pg/binaries.js';
 import { OsUserError } from '../pg/errors.js';
-import { canUse, resolveOsUser, type OsUser } from '../pg/os-user.js';
+import { canReach, resolveOsUser, type OsUser } from '../pg/os-user.js';
 import { renderSpec } from '../spec/file.js';
 import { clusterSpecSchema, type ClusterSpec } from '../spec/schema.js';
 import { findFreePorts, isPortFree } from '../util/ports.js';
@@ -62,8 +62,8 @@ export function initialSpec(ports: readonly number[], user: OsUser, capMb: numbe
 /** Gives `root` to the PostgreSQL user and proves that user can use it. */
 async function prepareRoot(root: string, user: OsUser): Promise<ClusterLayout> {
   const layout = new ClusterLayout(root, user);
-  await layout.ensureDir(root, 0o700);
-  if (!(await canUse(user, root))) {
+  await layout.ensureDir(root, layout.passThroughMode, 'admin');
+  if (!(await canReach(user, root))) {
     throw new OsUserError(`the OS user '${user.name}' that runs PostgreSQL cannot reach ${root} (a parent directory is closed to it)`, {
       hint: 'choose a --dir outside private home directories, e.g. /var/lib/pgrepl/NAME or /tmp/NAME',
     });
@@ -94,13 +94,13 @@ async function writeNewCluster(root: string, options: CreateOptions): Promise<Cl
   ]);
   const layout = await prepareRoot(root, user);
   const spec = initialSpec(ports, user, await slotWalCapMb(root), bin.bindir);
-  await layout.writeFile(layout.marker, `${JSON.stringify({ createdDir: options.createdDir, createdAt: new Date().toISOString() })}\n`, 0o644);
+  await layout.writeFile(layout.marker, `${JSON.stringify({ createdDir: options.createdDir, createdAt: new Date().toISOString() })}\n`, 0o644, 'admin');
   const secrets = await createSecrets(layout, spec.replication.user);
-  await layout.writeFile(layout.specFile, renderSpec(spec), 0o644);
+  await layout.writeFile(layout.specFile, renderSpec(spec), 0o644, 'admin');
   return { layout, spec, bin, user, secrets };
 }
 
 export async function saveSpec(cluster: Cluster, spec: ClusterSpec): Promise<Cluster> {
-  await cluster.layout.writeFile(cluster.layout.specFile, renderSpec(spec), 0o644);
+  await cluster.layout.writeFile(cluster.layout.specFile, renderSpec(spec), 0o644, 'admin');
   return { ...cluster, spec };
 }

@@ -18,8 +18,8 @@ export async function followWhileStopped(cluster: Cluster, node: NodeSpec, upstr
   await cluster.layout.writeFile(autoConf, editAutoConf(text, {
     primary_conninfo: replicationConninfo(cluster, node, upstream),
     primary_slot_name: node.name,
-  }));
-  await cluster.layout.writeFile(join(dataDir, 'standby.signal'), '');
+  }), 0o600, 'server');
+  await cluster.layout.writeFile(join(dataDir, 'standby.signal'), '', 0o600, 'server');
 }
 
 /** Points a running standby at a new upstream: PostgreSQL 13+ restarts its walreceiver on reload. */

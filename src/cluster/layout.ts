@@ -1,18 +1,33 @@
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
-import { giveTo, type OsUser } from '../pg/os-user.js';
+import { chmod, chown, lstat, mkdir } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { readFileNoFollow, writeFileAtomic } from '../util/safe-fs.js';
+import { PgreplError } from '../errors.js';
+import type { OsUser } from '../pg/os-user.js';
 import { SPEC_FILE } from '../spec/file.js';
 
 /**
- * Where everything of one cluster lives, and the one module that writes files under it. Files are
- * given to the PostgreSQL OS user, and written atomically (temp file + rename) with explicit modes.
+ * Who owns a path under the cluster directory. `server`: the PostgreSQL OS user (data directories,
+ * the passfile walreceivers read). `admin`: whoever runs pgrepl. When root runs pgrepl, everything
+ * root later reads and trusts (the spec, build states, the superuser passfile) stays root's, so the
+ * postgres account (which any SQL superuser can act as) cannot steer root through it.
+ */
+export type Owner = 'server' | 'admin';
+
+/** A path under the cluster directory is a symlink where pgrepl expects a file or directory. */
+export class UnsafePathError extends PgreplError {}
+
+/**
+ * Where everything of one cluster lives, and the one module that writes files under it. Writes are
+ * atomic (a new, exclusively created temp file, then rename) and never follow a symlink, so a
+ * directory the PostgreSQL user controls cannot redirect a write made by root.
  *
- *   DIR/pgrepl.yaml             desired state (no secrets)
- *   DIR/.pgrepl-cluster         marks DIR as made by pgrepl; --destroy removes only such a DIR
- *   DIR/secrets/*.pgpass        0600 libpq password files, in a 0700 directory
- *   DIR/nodes/NAME/data         the node's data directory
- *   DIR/nodes/NAME/node.json    how far pgrepl got building it (initializing, cloning, ready)
- *   DIR/nodes/NAME/postgres.log the server's log
+ *   DIR/pgrepl.yaml               desired state (no secrets)                          admin
+ *   DIR/.pgrepl-cluster           marks DIR as made by pgrepl                          admin
+ *   DIR/state/NAME.json           how far pgrepl got building a node                   admin
+ *   DIR/secrets/superuser.pgpass  0600                                                 admin
+ *   DIR/secrets/replication.pgpass 0600, read by walreceivers                          server
+ *   DIR/nodes/NAME/data           the node's data directory                            server
+ *   DIR/nodes/NAME/postgres.log   the server's log                                     server
  */
 export class ClusterLayout {
   constructor(
@@ -35,6 +50,9 @@ export class ClusterLayout {
   get replicationPassfile(): string {
     return join(this.secretsDir, 'replication.pgpass');
   }
+  get stateDir(): string {
+    return join(this.root, 'state');
+  }
   nodeDir(name: string): string {
     return join(this.root, 'nodes', name);
   }
@@ -45,30 +63,44 @@ export class ClusterLayout {
     return join(this.nodeDir(name), 'postgres.log');
   }
   nodeStateFile(name: string): string {
-    return join(this.nodeDir(name), 'node.json');
+    return join(this.stateDir, `${name}.json`);
   }
 
-  /** Creates `path` and any missing parents below root, each with `mode` and owned by the PostgreSQL user. */
-  async ensureDir(path: string, mode = 0o700): Promise<void> {
+  /**
+   * Directories the PostgreSQL user must pass through but not change: admin's, and open for
+   * traversal (0711) when PostgreSQL runs as another user.
+   */
+  get passThroughMode(): number {
+    return this.user.switchTo ? 0o711 : 0o700;
+  }
+
+  async #own(path: string, owner: Owner): Promise<void> {
+    if (owner === 'server' && this.user.switchTo) await chown(path, this.user.uid, this.user.gid);
+  }
+
+  /** Creates `path` and missing parents below root (parents as pass-through admin dirs), refusing symlinks. */
+  async ensureDir(path: string, mode: number, owner: Owner): Promise<void> {
     const parts = relative(this.root, path).split(sep).filter(Boolean);
     let current = this.root;
-    for (const dir of [this.root, ...parts.map((p) => (current = join(current, p)))]) {
-      await mkdir(dir, { recursive: true, mode });
-      await chmod(dir, mode);
-      await giveTo(this.user, dir);
+    const chain = [this.root, ...parts.map((p) => (current = join(current, p)))];
+    for (const [i, dir] of chain.entries()) {
+      const last = i === chain.length - 1;
+      await mkdir(dir, { mode }).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      });
+      if ((await lstat(dir)).isSymbolicLink()) throw new UnsafePathError(`${dir} is a symlink; pgrepl will not write through it`, { hint: 'remove the link' });
+      await chmod(dir, last ? mode : this.passThroughMode);
+      await this.#own(dir, last ? owner : 'admin');
     }
   }
 
-  /** Writes a file atomically with `mode`, owned by the PostgreSQL user. */
-  async writeFile(path: string, content: string, mode = 0o600): Promise<void> {
-    const temp = join(dirname(path), `.${process.pid}.tmp`);
-    await writeFile(temp, content, { mode });
-    await chmod(temp, mode);
-    await giveTo(this.user, temp);
-    await rename(temp, path);
+  /** Writes a file atomically with `mode` and `owner`; never through a symlink, even in a directory the server user owns. */
+  async writeFile(path: string, content: string, mode: number, owner: Owner): Promise<void> {
+    await writeFileAtomic(path, content, mode, owner === 'server' && this.user.switchTo ? this.user : undefined);
   }
 
+  /** Reads a file under the cluster directory, refusing a symlink in its place. */
   async readFile(path: string): Promise<string> {
-    return readFile(path, 'utf8');
+    return readFileNoFollow(path);
   }
 }

@@ -20,5 +20,6 @@ export async function readNodeState(layout: ClusterLayout, name: string): Promis
 }
 
 export async function writeNodeState(layout: ClusterLayout, name: string, state: NodeBuildState): Promise<void> {
-  await layout.writeFile(layout.nodeStateFile(name), `${JSON.stringify(state)}\n`, 0o644);
+  await layout.ensureDir(layout.stateDir, 0o755, 'admin');
+  await layout.writeFile(layout.nodeStateFile(name), `${JSON.stringify(state)}\n`, 0o644, 'admin');
 }

@@ -16,7 +16,7 @@ import { ForeignDataError } from './errors.js';
 /** initdb the primary, then write pgrepl's files. Marked `initializing` first so a crash is recoverable. */
 async function createPrimary(cluster: Cluster, node: NodeSpec, onEvent: OnEvent): Promise<void> {
   onEvent({ type: 'step', node: node.name, message: 'initdb (data checksums, scram-sha-256)' });
-  await cluster.layout.ensureDir(cluster.layout.nodeDir(node.name), 0o700);
+  await cluster.layout.ensureDir(cluster.layout.nodeDir(node.name), 0o700, 'server');
   await writeNodeState(cluster.layout, node.name, { phase: 'initializing' });
   await initdb({
     bin: cluster.bin,
@@ -39,7 +39,7 @@ export async function ensurePrimary(cluster: Cluster, onEvent: OnEvent): Promise
   const data = await inspectNodeData(cluster, node);
   if (data.kind === 'diverged') {
     throw new ForeignDataError(`the primary ${node.name} is marked diverged (fenced by a failover that did not finish)`, {
-      hint: `promote a replica with \`pgrepl failover\`, or if ${node.name} really is the newest copy, set its nodes/${node.name}/node.json phase back to "ready"`,
+      hint: `promote a replica with \`pgrepl failover\`, or if ${node.name} really is the newest copy, set the phase in state/${node.name}.json back to "ready"`,
     });
   }
   if (data.kind === 'lost') {

@@ -1,4 +1,7 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PgCommandError } from '../pg/errors.js';
+import { renderPassfile } from '../pg/passfile.js';
 import { checkpoint, serverPosition } from '../pg/queries.js';
 import { rewind } from '../pg/rewind.js';
 import { isRunning, startServer, stopServer } from '../pg/server.js';
@@ -44,8 +47,12 @@ async function rewindOnto(cluster: Cluster, node: NodeSpec, upstream: NodeSpec, 
   // pg_rewind reads the source's timeline from its control file, which changes only at a checkpoint.
   await withConnection(adminTarget(cluster, upstream), checkpoint);
   onEvent({ type: 'step', node: node.name, message: `pg_rewind from ${upstream.name}` });
+  // pg_rewind runs as the server user and needs a superuser connection: it gets the password in a
+  // passfile of its own for the duration (the cluster's superuser passfile stays the admin's).
+  const passfile = join(cluster.layout.nodeDir(node.name), '.rewind.pgpass');
+  await cluster.layout.writeFile(passfile, renderPassfile([cluster.secrets.superuser]), 0o600, 'server');
   try {
-    await rewind({ bin: cluster.bin, user: cluster.user, dataDir: cluster.layout.dataDir(node.name), sourceConninfo: superuserConninfo(cluster, upstream), cwd: cluster.layout.nodeDir(node.name) });
+    await rewind({ bin: cluster.bin, user: cluster.user, dataDir: cluster.layout.dataDir(node.name), sourceConninfo: superuserConninfo(cluster, upstream, passfile), cwd: cluster.layout.nodeDir(node.name) });
   } catch (error) {
     if (!(error instanceof PgCommandError)) throw error;
     const reason = error.message.split('\n').find((l) => /error:/.test(l)) ?? error.message.split('\n')[0];
@@ -53,6 +60,8 @@ async function rewindOnto(cluster: Cluster, node: NodeSpec, upstream: NodeSpec, 
       hint: `run \`pgrepl rejoin ${node.name} --reclone\` to clone it afresh instead (its own data is replaced)`,
       cause: error,
     });
+  } finally {
+    await rm(passfile, { force: true });
   }
   // pg_rewind copied the source's configuration files: give the node its own back.
   await writeServerFiles(cluster, node);

@@ -33,7 +33,7 @@ export function upstreamOf(cluster: Cluster, node: NodeSpec): NodeSpec {
 async function cloneReplica(cluster: Cluster, node: NodeSpec, options: ReplicaOptions): Promise<void> {
   const upstream = upstreamOf(cluster, node);
   await reconcileSlots(cluster, upstream);
-  await cluster.layout.ensureDir(cluster.layout.nodeDir(node.name), 0o700);
+  await cluster.layout.ensureDir(cluster.layout.nodeDir(node.name), 0o700, 'server');
   await writeNodeState(cluster.layout, node.name, { phase: 'cloning', from: upstream.name });
   options.onEvent({ type: 'step', node: node.name, message: `cloning from ${upstream.name} (pg_basebackup -X stream -c fast -S ${node.name} -R)` });
   await basebackup({

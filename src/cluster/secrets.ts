@@ -28,10 +28,10 @@ export async function createSecrets(layout: ClusterLayout, replicationUser: stri
 }
 
 export async function writeSecrets(layout: ClusterLayout, secrets: Secrets): Promise<void> {
-  await layout.ensureDir(layout.secretsDir, 0o700);
-  await layout.writeFile(layout.superuserPassfile, renderPassfile([secrets.superuser]));
+  await layout.ensureDir(layout.secretsDir, layout.passThroughMode, 'admin');
+  await layout.writeFile(layout.superuserPassfile, renderPassfile([secrets.superuser]), 0o600, 'admin');
   // Replicas read this one through primary_conninfo's passfile=; it holds only the replication role.
-  await layout.writeFile(layout.replicationPassfile, renderPassfile([{ ...secrets.replication, database: 'replication' }]));
+  await layout.writeFile(layout.replicationPassfile, renderPassfile([{ ...secrets.replication, database: 'replication' }]), 0o600, 'server');
 }
 
 async function read(layout: ClusterLayout, file: string, user: string): Promise<Credentials> {

@@ -1,7 +1,8 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PgBinaries } from './binaries.js';
-import { giveTo, type OsUser } from './os-user.js';
+import type { OsUser } from './os-user.js';
+import { writeFileAtomic } from '../util/safe-fs.js';
 import { runProgram } from './process.js';
 import { syncDataDir } from './sync.js';
 
@@ -23,8 +24,7 @@ export interface InitdbOptions {
  */
 export async function initdb(options: InitdbOptions): Promise<void> {
   const pwfile = join(options.privateDir, `.initdb-pw-${process.pid}`);
-  await writeFile(pwfile, `${options.superuserPassword}\n`, { mode: 0o600 });
-  await giveTo(options.user, pwfile);
+  await writeFileAtomic(pwfile, `${options.superuserPassword}\n`, 0o600, options.user.switchTo ? options.user : undefined);
   try {
     await runProgram(
       options.bin.path('initdb'),

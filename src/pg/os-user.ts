@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chown, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { promisify } from 'node:util';
 import { OsUserError } from './errors.js';
@@ -38,6 +38,9 @@ async function lookup(name: string): Promise<OsUser> {
     });
   }
   const [, , uid, gid, , home] = line.split(':');
+  if (Number(uid) === 0) {
+    throw new OsUserError(`the OS user '${name}' is root; PostgreSQL refuses to run as root`, { hint: 'use an unprivileged account, e.g. --os-user postgres' });
+  }
   return { name, uid: Number(uid), gid: Number(gid), home: home || '/', switchTo: true };
 }
 
@@ -56,16 +59,11 @@ export async function resolveOsUser(requested?: string): Promise<OsUser> {
   return { name: me.username, uid: me.uid, gid: me.gid, home: me.homedir, switchTo: false };
 }
 
-/** Gives `path` to the PostgreSQL user when pgrepl runs as root; a no-op otherwise. */
-export async function giveTo(user: OsUser, path: string): Promise<void> {
-  if (user.switchTo) await chown(path, user.uid, user.gid);
-}
-
-/** Whether `user` can enter and write `dir`, checked as that user (root's view says nothing). */
-export async function canUse(user: OsUser, dir: string): Promise<boolean> {
+/** Whether `user` can reach `dir` (every directory on the way is searchable), checked as that user. */
+export async function canReach(user: OsUser, dir: string): Promise<boolean> {
   if (!user.switchTo) return true;
   try {
-    await run('test', ['-w', dir, '-a', '-x', dir], { uid: user.uid, gid: user.gid, cwd: '/' });
+    await run('test', ['-x', dir], { uid: user.uid, gid: user.gid, cwd: '/' });
     return true;
   } catch {
     return false;

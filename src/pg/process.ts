@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, constants, openSync } from 'node:fs';
 import type { OsUser } from './os-user.js';
 import { PgCommandError } from './errors.js';
 
@@ -82,7 +82,8 @@ export function runProgram(file: string, args: readonly string[], options: Progr
  * and returns its pid. The caller decides how to wait for it to become ready.
  */
 export function spawnDaemon(file: string, args: readonly string[], logFile: string, options: ProgramOptions): number {
-  const log = openSync(logFile, 'a', 0o600);
+  // O_NOFOLLOW: the log sits in a directory the server user owns; a planted link must not redirect it.
+  const log = openSync(logFile, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   try {
     const child = spawn(file, args, {
       cwd: options.cwd,

@@ -55,7 +55,7 @@ test('an up interrupted mid-clone is finished by the next up, which redoes only 
   run.kill('SIGTERM');
   assert.equal(await run.exited, 143);
   assert.match(run.stderr(), /interrupted by SIGTERM.*half-built/);
-  const state = JSON.parse(await readFile(join(dir, 'nodes', 'pg2', 'node.json'), 'utf8')) as { phase: string };
+  const state = JSON.parse(await readFile(join(dir, 'state', 'pg2.json'), 'utf8')) as { phase: string };
   assert.equal(state.phase, 'cloning');
   assert.match(await assertUpClonesAgain(dir, bindir), /half-built; removing it and cloning again/);
 });
