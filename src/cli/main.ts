@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerCompose } from './compose.js';
+import { exitOnInterrupt } from './interrupt.js';
 import { registerDown } from './down.js';
 import { registerLogs } from './logs.js';
 import { registerPsql } from './psql.js';
@@ -26,6 +27,7 @@ for (const register of [
 ]) register(program);
 for (const command of program.commands) command.exitOverride();
 
+exitOnInterrupt();
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

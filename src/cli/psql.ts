@@ -20,6 +20,9 @@ export function registerPsql(program: Command): void {
         const args = dash < 0 ? [] : process.argv.slice(dash + 1);
         const cluster = await openCluster(resolveClusterDir(flags.dir));
         const url = clusterUrl(cluster, name);
+        // Ctrl-C belongs to psql (it cancels the running query); pgrepl only waits for it to exit.
+        process.removeAllListeners('SIGINT');
+        process.on('SIGINT', () => undefined);
         const code = await new Promise<number>((resolve, reject) => {
           const child = spawn(cluster.bin.path('psql'), [url, ...args], { stdio: 'inherit' });
           child.once('error', reject);

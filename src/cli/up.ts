@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import { resolveClusterDir } from '../cluster/location.js';
 import { up, type UpResult } from '../cluster/up.js';
-import { PgreplError } from '../errors.js';
-import { terminateRunningPrograms } from '../pg/process.js';
-import { action, printResult, reportError, type CommonOptions } from './output.js';
+import { action, printResult, type CommonOptions } from './output.js';
 import { intOption, withCommonOptions } from './options.js';
 import { progressPrinter } from './progress.js';
 
@@ -13,29 +11,6 @@ interface UpFlags extends CommonOptions {
   readonly bindir?: string;
   readonly osUser?: string;
   readonly sync?: number;
-}
-
-class InterruptedError extends PgreplError {}
-
-/**
- * On SIGINT/SIGTERM, stops the programs pgrepl started (a pg_basebackup mid-clone), says what is
- * left, and exits. A half-built replica is marked `cloning`, so the next `up` redoes only that.
- * Servers already started keep running: they are whole.
- */
-function exitOnInterrupt(flags: UpFlags): () => void {
-  const handler = (signal: NodeJS.Signals): void => {
-    terminateRunningPrograms('SIGTERM');
-    reportError(flags, new InterruptedError(`interrupted by ${signal}; a replica being cloned is left half-built and marked so`, {
-      hint: 'run `pgrepl up` again: it removes only the half-built clone and clones it again',
-    }));
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.once('SIGINT', handler);
-  process.once('SIGTERM', handler);
-  return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
-  };
 }
 
 function describe(result: UpResult): string {
@@ -61,13 +36,8 @@ export function registerUp(program: Command): void {
     .option('--os-user <USER>', 'OS user that runs PostgreSQL when pgrepl runs as root (default postgres)')
     .action(
       action(async (flags: UpFlags) => {
-        const release = exitOnInterrupt(flags);
-        try {
-          const result = await up({ ...flags, root: resolveClusterDir(flags.dir), onEvent: progressPrinter(Boolean(flags.json)) });
-          printResult(flags, result, () => describe(result));
-        } finally {
-          release();
-        }
+        const result = await up({ ...flags, root: resolveClusterDir(flags.dir), onEvent: progressPrinter(Boolean(flags.json)) });
+        printResult(flags, result, () => describe(result));
       }),
     );
 }

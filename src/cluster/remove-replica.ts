@@ -63,20 +63,22 @@ export async function removeReplica(cluster: Cluster, name: string, options: Rem
   if (!node) throw unknownNode(cluster, name);
   const next = specWithout(cluster.spec, name, options.reattachTo);
   const reattached = downstreamOf(cluster.spec, name).map((n) => n.name);
+  // The spec changes last, once the cluster matches it: a failure before leaves the node in it.
+  const after = { ...cluster, spec: next };
   options.onEvent({ type: 'step', node: name, message: 'stopping' });
   await stopServer(instanceOf(cluster, node), 'fast');
-  const saved = await saveSpec(cluster, next);
   if (options.reattachTo) {
-    const target = nodeNamed(saved.spec, options.reattachTo)!;
-    await reconcileSlots(saved, target);
+    const target = nodeNamed(next, options.reattachTo)!;
+    await reconcileSlots(after, target);
     for (const child of reattached) {
       options.onEvent({ type: 'step', node: child, message: `now streams from ${target.name}` });
-      await follow(saved, nodeNamed(saved.spec, child)!, target);
+      await follow(after, nodeNamed(next, child)!, target);
     }
   }
-  const upstream = nodeNamed(saved.spec, node.upstream!)!;
+  const upstream = nodeNamed(next, node.upstream!)!;
   options.onEvent({ type: 'step', node: upstream.name, message: `dropping slot ${name}` });
-  await dropSlotWhenInactive(saved, upstream, name);
+  await dropSlotWhenInactive(after, upstream, name);
+  const saved = await saveSpec(cluster, next);
   await applyConfig(saved);
   if (!options.keepData && (await readNodeState(cluster.layout, name)) !== null) {
     await rm(cluster.layout.nodeDir(name), { recursive: true, force: true });

@@ -1,0 +1,27 @@
+import { PgreplError } from '../errors.js';
+import { terminateRunningPrograms } from '../pg/process.js';
+import { reportError } from './output.js';
+
+class InterruptedError extends PgreplError {}
+
+/**
+ * On SIGINT/SIGTERM: stop the programs pgrepl started (a pg_basebackup mid-clone, a pg_rewind),
+ * say what may be left, and exit 130/143. Servers already started keep running: they are whole.
+ * What a command leaves partway is marked (a clone `cloning`, a stopped old primary `diverged`), so
+ * the next `up` or `rejoin` finishes or refuses it rather than guessing; the cluster lock it held
+ * names a dead pid and is taken over.
+ */
+export function exitOnInterrupt(): void {
+  const handler = (signal: NodeJS.Signals): void => {
+    terminateRunningPrograms('SIGTERM');
+    reportError(
+      { json: process.argv.includes('--json') },
+      new InterruptedError(`interrupted by ${signal}; a replica being cloned is left half-built and marked so`, {
+        hint: 'run `pgrepl status`, then `pgrepl up`: it removes only a half-built clone and clones it again',
+      }),
+    );
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+}
