@@ -1,10 +1,9 @@
 import { UsageError } from '../errors.js';
 import { clusterSpecSchema, type ClusterSpec, type NodeSpec } from '../spec/schema.js';
 import { nextNodeName, nodeNamed, primaryOf } from '../spec/topology.js';
-import { findFreePorts } from '../util/ports.js';
 import { applyConfig } from './apply-config.js';
 import type { Cluster } from './context.js';
-import { choosePorts, saveSpec } from './create.js';
+import { portsForNewNodes, saveSpec } from './create.js';
 import type { OnEvent } from './events.js';
 import { proveReplication, type ReplicaProof } from './prove.js';
 import { ensureReplica } from './replica.js';
@@ -49,8 +48,7 @@ export function specWithReplica(spec: ClusterSpec, node: NodeSpec, sync: boolean
 export async function addReplica(cluster: Cluster, options: AddReplicaOptions): Promise<AddReplicaResult> {
   const upstream = options.from === undefined ? primaryOf(cluster.spec) : nodeNamed(cluster.spec, options.from);
   if (!upstream) throw unknownNode(cluster, options.from!);
-  const taken = new Set(cluster.spec.nodes.map((n) => n.port));
-  const [port] = options.port === undefined ? await findFreePorts(1, Math.max(...taken) + 1, taken) : await choosePorts(1, options.port, taken);
+  const [port] = await portsForNewNodes(cluster.spec, 1, options.port);
   const node: NodeSpec = {
     name: options.name ?? nextNodeName(cluster.spec),
     host: upstream.host,

@@ -36,6 +36,12 @@ export async function choosePorts(count: number, port: number | undefined, taken
   return ports;
 }
 
+/** Ports for `count` nodes joining `spec`: from `port` exactly, else the next free ones after the cluster's. */
+export async function portsForNewNodes(spec: ClusterSpec, count: number, port: number | undefined): Promise<number[]> {
+  const taken = new Set(spec.nodes.map((n) => n.port));
+  return port === undefined ? findFreePorts(count, Math.max(...taken) + 1, taken) : choosePorts(count, port, taken);
+}
+
 /**
  * The slot WAL cap: 2 GiB, or a tenth of the free disk when that is smaller, never below 256 MiB.
  * Recorded in the spec, so it does not drift as the disk fills.

@@ -2,8 +2,7 @@ import type { NodeSpec } from '../spec/schema.js';
 import { nextNodeName, nodeNamed, primaryOf, replicasOf } from '../spec/topology.js';
 import { UsageError } from '../errors.js';
 import type { Cluster } from './context.js';
-import { findFreePorts } from '../util/ports.js';
-import { choosePorts, createCluster, saveSpec } from './create.js';
+import { createCluster, portsForNewNodes, saveSpec } from './create.js';
 import type { OnEvent } from './events.js';
 import { classifyDir, notAClusterError, openCluster } from './open.js';
 import { withClusterLock, type Lock } from './lock.js';
@@ -45,9 +44,7 @@ async function growSpec(cluster: Cluster, wanted: number, port: number | undefin
     });
   }
   if (wanted === have) return cluster;
-  const taken = new Set(cluster.spec.nodes.map((n) => n.port));
-  // New nodes continue the cluster's port sequence unless --port says where.
-  const ports = port === undefined ? await findFreePorts(wanted - have, Math.max(...taken) + 1, taken) : await choosePorts(wanted - have, port, taken);
+  const ports = await portsForNewNodes(cluster.spec, wanted - have, port);
   const nodes: NodeSpec[] = [...cluster.spec.nodes];
   const primary = primaryOf(cluster.spec).name;
   for (const p of ports) {
