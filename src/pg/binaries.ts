@@ -76,7 +76,12 @@ async function* candidateDirs(explicit: string | undefined): AsyncGenerator<stri
 }
 
 async function readVersion(bindir: string): Promise<{ version: string; major: number }> {
-  const { stdout } = await run(join(bindir, 'postgres'), ['--version']);
+  let stdout: string;
+  try {
+    stdout = (await run(join(bindir, 'postgres'), ['--version'])).stdout;
+  } catch (error) {
+    throw new BinariesNotFoundError(`${join(bindir, 'postgres')} --version failed: ${(error as Error).message.split('\n')[0]}`, { hint: INSTALL_HINT, cause: error });
+  }
   const match = /(\d+)(?:\.(\d+))?/.exec(stdout);
   if (!match) throw new BinariesNotFoundError(`cannot read the version from ${join(bindir, 'postgres')} --version: ${stdout.trim()}`);
   return { version: match[0], major: Number(match[1]) };
