@@ -2,9 +2,10 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PgCommandError } from '../pg/errors.js';
 import { renderPassfile } from '../pg/passfile.js';
-import { checkpoint, serverPosition } from '../pg/queries.js';
+import { checkpoint } from '../pg/queries.js';
+import { observeCluster } from './observe.js';
 import { rewind } from '../pg/rewind.js';
-import { isRunning, startServer, stopServer } from '../pg/server.js';
+import { stopServer } from '../pg/server.js';
 import { withConnection } from '../pg/sql.js';
 import type { NodeSpec } from '../spec/schema.js';
 import { nodeNamed } from '../spec/topology.js';
@@ -34,12 +35,8 @@ export interface RejoinResult {
 }
 
 async function isHealthyReplica(cluster: Cluster, node: NodeSpec): Promise<boolean> {
-  if (!(await isRunning(instanceOf(cluster, node)))) return false;
-  try {
-    return await withConnection(adminTarget(cluster, node), async (db) => (await serverPosition(db)).receiverStatus === 'streaming', 2000);
-  } catch {
-    return false;
-  }
+  const [seen] = await observeCluster(cluster, [node]);
+  return seen?.position?.inRecovery === true && seen.position.receiverStatus === 'streaming';
 }
 
 /** pg_rewind the stopped node onto its upstream, then make it that upstream's standby. */

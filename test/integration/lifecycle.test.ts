@@ -35,11 +35,11 @@ async function startWriter(dir: string, ports: number[], firstId = 1): Promise<W
   return writer;
 }
 
-test('switchover under a running writer loses no acknowledged write, and back again', async (t) => {
+test('switchover under a running writer loses no acknowledged write, and back again (synchronous quorum)', async (t) => {
   const { bindir } = await findBinaries();
   const dir = await clusterDir(t);
   const port = await freePortBlock(3);
-  await pgreplJson(['up', '--dir', dir, '--replicas', '2', '--port', String(port)]);
+  await pgreplJson(['up', '--dir', dir, '--replicas', '2', '--sync', '1', '--port', String(port)]);
   await psql(bindir, await url(dir), 'CREATE TABLE writes (id int PRIMARY KEY)');
   const ports = [port, port + 1, port + 2];
 
