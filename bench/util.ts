@@ -55,7 +55,7 @@ export async function scratch(user: OsUser): Promise<string> {
 
 /** The first of `count` consecutive free ports from a random base. */
 export function freePort(count = 3): Promise<number> {
-  return findFreeBlock(count, 30000 + Math.floor(Math.random() * 20000));
+  return findFreeBlock(count, 20000 + Math.floor(Math.random() * 12000)); // below the ephemeral range
 }
 
 /** Stops, by the pids in their postmaster.pid files, servers a benchmark started under `work`. */

@@ -41,7 +41,8 @@ export async function pgreplJson<T = Record<string, unknown>>(args: readonly str
 
 /** `count` consecutive free ports from a random base, so parallel test files do not collide. */
 export function freePortBlock(count: number): Promise<number> {
-  return findFreeBlock(count, 20000 + Math.floor(Math.random() * 30000));
+  // Below Linux's ephemeral range (32768+), where an outgoing connection could take a port between check and use.
+  return findFreeBlock(count, 20000 + Math.floor(Math.random() * 12000));
 }
 
 /** Kills, by pid, the postmasters of data dirs under `dir`: only servers this test started. */
