@@ -10,7 +10,7 @@ import { adminTarget, instanceOf, type Cluster } from './context.js';
 import type { OnEvent } from './events.js';
 import { assertPortFreeFor, inspectNodeData, removeHalfBuilt } from './node-data.js';
 import { writeNodeState } from './node-state.js';
-import { reconcileSlots } from './slots.js';
+import { reconcileSlotsOn } from './slots.js';
 import { ForeignDataError } from './errors.js';
 
 /** initdb the primary, then write pgrepl's files. Marked `initializing` first so a crash is recoverable. */
@@ -63,7 +63,7 @@ export async function ensurePrimary(cluster: Cluster, onEvent: OnEvent): Promise
   await withConnection(adminTarget(cluster, node), async (db) => {
     if (changed) await reloadConf(db);
     await ensureReplicationRole(db, cluster.secrets.replication.user, scramVerifier(cluster.secrets.replication.password));
+    await reconcileSlotsOn(db, cluster, node);
   });
-  await reconcileSlots(cluster, node);
   return { created };
 }

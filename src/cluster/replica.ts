@@ -15,6 +15,8 @@ import { DivergedError } from './errors.js';
 
 export interface ReplicaOptions {
   readonly onEvent: OnEvent;
+  /** The caller has just put the slots on the upstream (up does, level by level); spares a connection. */
+  readonly slotsReady?: boolean;
 }
 
 export function divergedError(name: string): DivergedError {
@@ -32,7 +34,7 @@ export function upstreamOf(cluster: Cluster, node: NodeSpec): NodeSpec {
 /** Clones `node` from its upstream through its own slot. Marked `cloning` first, `ready` last. */
 async function cloneReplica(cluster: Cluster, node: NodeSpec, options: ReplicaOptions): Promise<void> {
   const upstream = upstreamOf(cluster, node);
-  await reconcileSlots(cluster, upstream);
+  if (!options.slotsReady) await reconcileSlots(cluster, upstream);
   await cluster.layout.ensureDir(cluster.layout.nodeDir(node.name), 0o700, 'server');
   await writeNodeState(cluster.layout, node.name, { phase: 'cloning', from: upstream.name });
   options.onEvent({ type: 'step', node: node.name, message: `cloning from ${upstream.name} (pg_basebackup -X stream -c fast -S ${node.name} -R)` });

@@ -1,5 +1,5 @@
 import { dropSlot, ensurePhysicalSlot, physicalSlots } from '../pg/queries.js';
-import { withConnection } from '../pg/sql.js';
+import { withConnection, type Queryable } from '../pg/sql.js';
 import type { NodeSpec } from '../spec/schema.js';
 import { downstreamOf } from '../spec/topology.js';
 import { waitFor } from '../util/wait.js';
@@ -11,14 +11,17 @@ import { adminTarget, type Cluster } from './context.js';
  * hold WAL back forever). Slots with other names are the user's: status warns, pgrepl keeps them.
  */
 export async function reconcileSlots(cluster: Cluster, node: NodeSpec): Promise<void> {
+  await withConnection(adminTarget(cluster, node), (db) => reconcileSlotsOn(db, cluster, node));
+}
+
+/** reconcileSlots over a connection the caller already holds to `node`. */
+export async function reconcileSlotsOn(db: Queryable, cluster: Cluster, node: NodeSpec): Promise<void> {
   const wanted = new Set(downstreamOf(cluster.spec, node.name).map((n) => n.name));
   const clusterNames = new Set(cluster.spec.nodes.map((n) => n.name));
-  await withConnection(adminTarget(cluster, node), async (db) => {
-    for (const name of wanted) await ensurePhysicalSlot(db, name);
-    for (const slot of await physicalSlots(db)) {
-      if (clusterNames.has(slot.name) && !wanted.has(slot.name) && !slot.active) await dropSlot(db, slot.name);
-    }
-  });
+  for (const name of wanted) await ensurePhysicalSlot(db, name);
+  for (const slot of await physicalSlots(db)) {
+    if (clusterNames.has(slot.name) && !wanted.has(slot.name) && !slot.active) await dropSlot(db, slot.name);
+  }
 }
 
 /** Drops `slot` on `node` once its walsender has gone (a just-stopped replica's may linger briefly). */

@@ -12,6 +12,7 @@ import { divergedError, ensureReplica } from './replica.js';
 import { applyConfig } from './apply-config.js';
 import { inspectNodeData } from './node-data.js';
 import { setSyncInSpec } from './set-sync.js';
+import { reconcileSlots } from './slots.js';
 
 export interface UpOptions {
   readonly root: string;
@@ -100,9 +101,11 @@ async function converge(options: UpOptions, lock: Lock): Promise<UpResult> {
   const diverged = await divergedNodes(cluster);
   const cloned: string[] = [];
   const started: NodeSpec[] = [];
-  for (const level of byDepth(cluster)) {
+  for (const [depth, level] of byDepth(cluster).entries()) {
     const ready = level.filter((n) => !blockedBy(cluster, n, diverged));
-    const results = await Promise.all(ready.map((node) => ensureReplica(cluster, node, { onEvent: options.onEvent })));
+    // ensurePrimary put the primary's slots in place; deeper levels' upstreams get theirs here.
+    if (depth > 0) await Promise.all([...new Set(ready.map((n) => n.upstream!))].map((name) => reconcileSlots(cluster, nodeNamed(cluster.spec, name)!)));
+    const results = await Promise.all(ready.map((node) => ensureReplica(cluster, node, { onEvent: options.onEvent, slotsReady: true })));
     ready.forEach((node, i) => results[i]!.cloned && cloned.push(node.name));
     started.push(...ready);
   }
