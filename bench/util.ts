@@ -7,7 +7,7 @@ import type { OsUser } from '../src/pg/os-user.js';
 import { findFreeBlock } from '../src/util/ports.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = join(ROOT, 'dist/pgrepl.mjs');
+export const CLI = join(ROOT, 'dist/pgrepl.cjs');
 export const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
 export interface Ran {

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerCompose } from './compose.js';
 import { exitOnInterrupt } from './interrupt.js';
@@ -28,10 +27,8 @@ for (const register of [
 for (const command of program.commands) command.exitOverride();
 
 exitOnInterrupt();
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
+program.parseAsync(process.argv).catch((error: unknown) => {
   if (!(error instanceof CommanderError)) throw error;
   // Help and version are exits too, with code 0; usage errors were already printed by commander.
   process.exitCode = error.exitCode === 0 ? 0 : 2;
-}
+});

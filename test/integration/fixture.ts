@@ -9,7 +9,7 @@ import { findFreeBlock } from '../../src/util/ports.js';
 import { waitFor } from '../../src/util/wait.js';
 
 /** The bundled CLI, the very file `npx pgrepl` runs. */
-export const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../pgrepl.mjs');
+export const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../pgrepl.cjs');
 
 export interface CliResult {
   readonly code: number;
