@@ -71,3 +71,21 @@ export function chooseSwitchoverCandidate(all: readonly Standing[], primaryLsn: 
   }
   return pick;
 }
+
+/** The replica to promote: `to`, or the most advanced; refuses one that lacks WAL another has, unless forced. */
+export function chooseFailoverCandidate(all: readonly Standing[], to: string | undefined, force: boolean): Standing {
+  const ranked = rankCandidates(all);
+  const best = ranked[0];
+  if (!best) throw new PreconditionError('no replica can be promoted: none runs, and no stopped one has readable WAL', { hint: 'restore the primary, or a replica' });
+  if (to === undefined) return best;
+  const pick = all.find((c) => c.name === to);
+  if (!pick) throw new UnknownNodeError(`no replica named '${to}'`, { hint: `replicas are: ${all.map((c) => c.name).join(', ')}` });
+  if (pick.receivedLsn === null) throw new PreconditionError(`${to} is not running and its WAL position cannot be read`, { hint: `choose another; the most advanced is ${best.name}` });
+  const behind = lsnDistance(best.receivedLsn!, pick.receivedLsn);
+  if (behind > 0 && !force) {
+    throw new PreconditionError(`${to} has received ${behind} bytes less WAL than ${best.name}; promoting it would lose them`, {
+      hint: `fail over to ${best.name}, or pass --force to accept the loss`,
+    });
+  }
+  return pick;
+}

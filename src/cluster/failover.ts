@@ -9,11 +9,11 @@ import type { NodeSpec } from '../spec/schema.js';
 import { quorumMembers, synchronousStandbyNames } from './sync.js';
 import { withConnection } from '../pg/sql.js';
 import { applyConfig } from './apply-config.js';
-import { rankCandidates, standings, withDiskPositions, type Standing } from './candidate.js';
+import { chooseFailoverCandidate, standings, withDiskPositions } from './candidate.js';
 import { writeServerFiles } from './configure.js';
 import { adminTarget, instanceOf, type Cluster } from './context.js';
 import { saveSpec } from './create.js';
-import { PreconditionError, UnknownNodeError } from './errors.js';
+import { PreconditionError } from './errors.js';
 import type { OnEvent } from './events.js';
 import { fence } from './fence.js';
 import { forgetUpstream } from './follow.js';
@@ -42,24 +42,6 @@ export interface FailoverResult {
   /** Synchronous standbys whose WAL position was unknown: acknowledged commits may be lost if any. */
   readonly uncomparedQuorumMembers: readonly string[];
   readonly fenced: { readonly node: string; readonly wasRunning: boolean };
-}
-
-/** The replica to promote: `to`, or the most advanced; refuses one that lacks WAL another has, unless forced. */
-export function chooseFailoverCandidate(all: readonly Standing[], to: string | undefined, force: boolean): Standing {
-  const ranked = rankCandidates(all);
-  const best = ranked[0];
-  if (!best) throw new PreconditionError('no replica can be promoted: none runs, and no stopped one has readable WAL', { hint: 'restore the primary, or a replica' });
-  if (to === undefined) return best;
-  const pick = all.find((c) => c.name === to);
-  if (!pick) throw new UnknownNodeError(`no replica named '${to}'`, { hint: `replicas are: ${all.map((c) => c.name).join(', ')}` });
-  if (pick.receivedLsn === null) throw new PreconditionError(`${to} is not running and its WAL position cannot be read`, { hint: `choose another; the most advanced is ${best.name}` });
-  const behind = lsnDistance(best.receivedLsn!, pick.receivedLsn);
-  if (behind > 0 && !force) {
-    throw new PreconditionError(`${to} has received ${behind} bytes less WAL than ${best.name}; promoting it would lose them`, {
-      hint: `fail over to ${best.name}, or pass --force to accept the loss`,
-    });
-  }
-  return pick;
 }
 
 /**
