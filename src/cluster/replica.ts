@@ -17,6 +17,8 @@ export interface ReplicaOptions {
   readonly onEvent: OnEvent;
   /** The caller has just put the slots on the upstream (up does, level by level); spares a connection. */
   readonly slotsReady?: boolean;
+  /** Awaited once the replica is cloned and configured, just before it starts. */
+  readonly beforeStart?: () => Promise<void>;
 }
 
 export function divergedError(name: string): DivergedError {
@@ -93,6 +95,7 @@ export async function ensureReplica(cluster: Cluster, node: NodeSpec, options: R
       options.onEvent({ type: 'warning', node: node.name, message: `was streaming from elsewhere; repointed to ${upstreamOf(cluster, node).name}` });
     }
   }
+  await options.beforeStart?.();
   await assertPortFreeFor(cluster, node);
   options.onEvent({ type: 'step', node: node.name, message: `starting hot standby on ${node.host}:${node.port}` });
   await startServer(instanceOf(cluster, node));
