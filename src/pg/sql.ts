@@ -28,11 +28,8 @@ function describe(target: ConnectionTarget): string {
   return `${target.host}:${target.port}`;
 }
 
-/**
- * Opens one connection, runs `work`, and always closes it. The one place pgrepl speaks SQL to a
- * server; the password travels in the protocol's SCRAM exchange only.
- */
-export async function withConnection<T>(target: ConnectionTarget, work: (db: Queryable) => Promise<T>, timeoutMs = 5000): Promise<T> {
+/** A connected client; a refused or timed-out connection becomes a PostgresUnreachableError. */
+async function connect(target: ConnectionTarget, timeoutMs: number): Promise<pg.Client> {
   const client = new pg.Client({
     host: target.host,
     port: target.port,
@@ -47,26 +44,38 @@ export async function withConnection<T>(target: ConnectionTarget, work: (db: Que
   client.on('error', () => undefined);
   try {
     await client.connect();
+    return client;
   } catch (error) {
     await client.end().catch(() => undefined);
     throw new PostgresUnreachableError(`cannot connect to ${describe(target)}: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/**
+ * Opens one connection per target (in parallel), runs `work`, and always closes them. The one
+ * place pgrepl speaks SQL to a server; the password travels in the protocol's SCRAM exchange only.
+ * A failed query becomes a PostgresQueryError carrying the SQLSTATE.
+ */
+export async function withConnections<T>(targets: readonly ConnectionTarget[], work: (dbs: Queryable[]) => Promise<T>, timeoutMs = 5000): Promise<T> {
+  const opened = await Promise.allSettled(targets.map((t) => connect(t, timeoutMs)));
+  const clients = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
   try {
-    return await work(client as unknown as Queryable);
+    const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
+    return await work(clients as unknown as Queryable[]);
   } catch (error) {
     if (error instanceof PgreplError) throw error;
     const code = (error as { code?: string }).code;
-    throw new PostgresQueryError(`query on ${describe(target)} failed: ${(error as Error).message}`, code, { cause: error });
+    const where = targets.map(describe).join(', ');
+    throw new PostgresQueryError(`query on ${where} failed: ${(error as Error).message}`, code, { cause: error });
   } finally {
-    await client.end().catch(() => undefined);
+    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
   }
 }
 
-/** withConnection for several servers at once: one connection each, nested, all closed after. */
-export function withConnections<T>(targets: readonly ConnectionTarget[], work: (dbs: Queryable[]) => Promise<T>, timeoutMs = 5000): Promise<T> {
-  const open = (i: number, dbs: Queryable[]): Promise<T> =>
-    i === targets.length ? work(dbs) : withConnection(targets[i]!, (db) => open(i + 1, [...dbs, db]), timeoutMs);
-  return open(0, []);
+/** withConnections for one server. */
+export function withConnection<T>(target: ConnectionTarget, work: (db: Queryable) => Promise<T>, timeoutMs = 5000): Promise<T> {
+  return withConnections([target], ([db]) => work(db!), timeoutMs);
 }
 
 export function quoteIdent(name: string): string {
