@@ -1,16 +1,10 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import pg from 'pg';
 import { findBinaries } from '../src/pg/binaries.js';
 import { resolveOsUser } from '../src/pg/os-user.js';
-import { passwordFor } from '../src/pg/passfile.js';
+import { nodePid, superuserPassword } from '../test/integration/fixture.js';
 import { Writer } from '../test/integration/writer.js';
 import { median, pgrepl, report, RUNS, withCluster } from './util.js';
 import { promoteFloorOnce } from './promote-floor.js';
-
-async function superPassword(dir: string): Promise<string> {
-  return passwordFor(await readFile(join(dir, 'secrets', 'superuser.pgpass'), 'utf8'), 'postgres')!;
-}
 
 async function createTable(port: number, password: string): Promise<void> {
   const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
@@ -41,7 +35,7 @@ export async function switchoverScenario(): Promise<Record<string, number>> {
   const totals: number[] = [];
   let lost = 0;
   await withCluster(user, ['--replicas', '2'], async (dir, port) => {
-    const password = await superPassword(dir);
+    const password = await superuserPassword(dir);
     const ports = [port, port + 1, port + 2];
     await createTable(port, password);
     for (let i = 0; i < RUNS; i++) {
@@ -80,12 +74,12 @@ export async function failoverScenario(): Promise<Record<string, number>> {
   for (let i = 0; i < RUNS; i++) {
     floors.push(await promoteFloorOnce(user, bin));
     await withCluster(user, ['--replicas', '2', '--sync', '1'], async (dir, port) => {
-      const password = await superPassword(dir);
+      const password = await superuserPassword(dir);
       await createTable(port, password);
       const writer = new Writer([port, port + 1, port + 2], password, 'writes', 60_000, 10_000_000);
       writer.start();
       await waitForAcks(writer, 200);
-      const pid = Number((await readFile(join(dir, 'nodes', 'pg1', 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+      const pid = await nodePid(dir, 'pg1');
       const ackedBefore = writer.acked.length;
       const killed = Date.now();
       process.kill(pid, 'SIGKILL');

@@ -5,6 +5,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { passwordFor } from '../../src/pg/passfile.js';
+import { readPostmasterPid } from '../../src/pg/postmaster-pid.js';
 import { findFreeBlock } from '../../src/util/ports.js';
 import { waitFor } from '../../src/util/wait.js';
 
@@ -100,4 +102,28 @@ export function assertOneLineError(result: { code: number; stderr: string }, pat
   assert.ok(errorLine, `no error line in: ${result.stderr}`);
   assert.match(errorLine, pattern);
   assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace without --debug');
+}
+
+/** The postmaster pid of a node of the cluster at `dir` (a server this test started). */
+export async function nodePid(dir: string, node: string): Promise<number> {
+  const info = await readPostmasterPid(join(dir, 'nodes', node, 'data'));
+  if (!info) throw new Error(`${node} has no postmaster.pid`);
+  return info.pid;
+}
+
+/** Signals a node's postmaster and waits until `pgrepl status` no longer sees it running. */
+export async function stopNode(dir: string, node: string, signal: NodeJS.Signals): Promise<void> {
+  process.kill(await nodePid(dir, node), signal);
+  await waitFor(
+    async () => {
+      const status = await pgreplJson<{ nodes: Array<{ name: string; running: boolean }> }>(['status', '--dir', dir]);
+      return status.nodes.find((n) => n.name === node)!.running ? undefined : true;
+    },
+    { what: `${node} to stop`, timeoutMs: 10_000 },
+  );
+}
+
+/** The cluster's superuser password, read from its passfile (for clients that take no passfile). */
+export async function superuserPassword(dir: string): Promise<string> {
+  return passwordFor(await readFile(join(dir, 'secrets', 'superuser.pgpass'), 'utf8'), 'postgres')!;
 }

@@ -1,20 +1,21 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findBinaries } from '../../src/pg/binaries.js';
-import { passwordFor } from '../../src/pg/passfile.js';
 import { waitFor } from '../../src/util/wait.js';
-import { clusterDir, freePortBlock, pgrepl, pgreplJson, psql, waitForPsql } from './fixture.js';
+import { clusterDir, freePortBlock, nodePid, pgrepl, pgreplJson, psql, stopNode, superuserPassword, waitForPsql } from './fixture.js';
 import { Writer } from './writer.js';
+import type { ClusterStatus } from '../../src/cluster/assess.js';
 
-interface Status {
-  nodes: Array<{ name: string; role: string; state: string; upstream: string | null; running: boolean; syncState: string | null; slots: Array<{ name: string }> }>;
-  warnings: string[];
-}
-
-async function superPassword(dir: string): Promise<string> {
-  return passwordFor(await readFile(join(dir, 'secrets', 'superuser.pgpass'), 'utf8'), 'postgres')!;
+/** A primary with two replicas under an ANY 1 quorum, and an empty `writes` table. */
+async function syncClusterWithWrites(t: TestContext): Promise<{ bindir: string; dir: string; port: number }> {
+  const { bindir } = await findBinaries();
+  const dir = await clusterDir(t);
+  const port = await freePortBlock(3);
+  await pgreplJson(['up', '--dir', dir, '--replicas', '2', '--sync', '1', '--port', String(port)]);
+  await psql(bindir, await url(dir), 'CREATE TABLE writes (id int PRIMARY KEY)');
+  return { bindir, dir, port };
 }
 
 async function url(dir: string, node?: string): Promise<string> {
@@ -29,18 +30,14 @@ async function assertAllAcked(bindir: string, dir: string, node: string, acked: 
 }
 
 async function startWriter(dir: string, ports: number[], firstId = 1): Promise<Writer> {
-  const writer = new Writer(ports, await superPassword(dir), 'writes', 60_000, 200_000, firstId);
+  const writer = new Writer(ports, await superuserPassword(dir), 'writes', 60_000, 200_000, firstId);
   writer.start();
   await waitFor(() => (writer.acked.length >= 50 ? true : undefined), { what: 'the writer to get going', timeoutMs: 10_000 });
   return writer;
 }
 
 test('switchover under a running writer loses no acknowledged write, and back again (synchronous quorum)', async (t) => {
-  const { bindir } = await findBinaries();
-  const dir = await clusterDir(t);
-  const port = await freePortBlock(3);
-  await pgreplJson(['up', '--dir', dir, '--replicas', '2', '--sync', '1', '--port', String(port)]);
-  await psql(bindir, await url(dir), 'CREATE TABLE writes (id int PRIMARY KEY)');
+  const { bindir, dir, port } = await syncClusterWithWrites(t);
   const ports = [port, port + 1, port + 2];
 
   for (const [round, [from, to]] of ([['pg1', 'pg2'], ['pg2', 'pg1']] as const).entries()) {
@@ -57,7 +54,7 @@ test('switchover under a running writer loses no acknowledged write, and back ag
     assert.equal(result.to, to);
     assert.ok(result.writeUnavailableMs >= 0);
     await assertAllAcked(bindir, dir, to, writer.acked);
-    const status = await pgreplJson<Status>(['status', '--dir', dir]);
+    const status = await pgreplJson<ClusterStatus>(['status', '--dir', dir]);
     assert.deepEqual(status.nodes.map((n) => [n.name, n.role, n.state, n.upstream]), ports.map((_, i) => {
       const name = `pg${i + 1}`;
       return name === to ? [name, 'primary', 'primary', null] : [name, 'replica', 'streaming', to];
@@ -69,19 +66,14 @@ test('switchover under a running writer loses no acknowledged write, and back ag
 });
 
 test('failover after SIGKILL of the primary in synchronous mode: no acknowledged write lost, old primary fenced, rejoin', async (t) => {
-  const { bindir } = await findBinaries();
-  const dir = await clusterDir(t);
-  const port = await freePortBlock(3);
-  await pgreplJson(['up', '--dir', dir, '--replicas', '2', '--sync', '1', '--port', String(port)]);
-  await psql(bindir, await url(dir), 'CREATE TABLE writes (id int PRIMARY KEY)');
-  const before = await pgreplJson<Status>(['status', '--dir', dir]);
+  const { bindir, dir, port } = await syncClusterWithWrites(t);
+  const before = await pgreplJson<ClusterStatus>(['status', '--dir', dir]);
   assert.deepEqual(before.nodes.slice(1).map((n) => n.syncState), ['quorum', 'quorum']);
 
   const writer = await startWriter(dir, [port, port + 1, port + 2]);
   let result: { from: string; to: string; walBytesNotOnNewPrimary: number | null; fenced: { node: string } };
   try {
-    const pid = Number((await readFile(join(dir, 'nodes', 'pg1', 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]);
-    process.kill(pid, 'SIGKILL');
+    process.kill(await nodePid(dir, 'pg1'), 'SIGKILL');
     result = await pgreplJson(['failover', '--dir', dir]);
     const afterFailover = writer.acked.length;
     await waitFor(() => (writer.acked.length >= afterFailover + 50 ? true : undefined), { what: 'writes on the new primary', timeoutMs: 15_000 });
@@ -94,18 +86,18 @@ test('failover after SIGKILL of the primary in synchronous mode: no acknowledged
   await assertAllAcked(bindir, dir, result.to, writer.acked);
 
   // Fenced: not running, and `up` refuses to start it until it is rejoined.
-  const fenced = await pgreplJson<Status>(['status', '--dir', dir]);
+  const fenced = await pgreplJson<ClusterStatus>(['status', '--dir', dir]);
   assert.equal(fenced.nodes[0]!.running, false);
   assert.equal(fenced.nodes[0]!.state, 'diverged');
   const up = await pgrepl(['up', '--dir', dir]);
   assert.notEqual(up.code, 0);
   assert.match(up.stderr, /pg1 is a former primary .* will not start it/);
-  assert.equal((await pgreplJson<Status>(['status', '--dir', dir])).nodes[0]!.running, false);
+  assert.equal((await pgreplJson<ClusterStatus>(['status', '--dir', dir])).nodes[0]!.running, false);
 
   const rejoined = await pgreplJson<{ method: string; upstream: string }>(['rejoin', 'pg1', '--dir', dir]);
   assert.equal(rejoined.method, 'rewind');
   assert.equal(rejoined.upstream, result.to);
-  const after = await pgreplJson<Status>(['status', '--dir', dir]);
+  const after = await pgreplJson<ClusterStatus>(['status', '--dir', dir]);
   assert.deepEqual(after.nodes.find((n) => n.name === 'pg1')!.state, 'streaming');
   assert.equal(after.nodes.find((n) => n.name === 'pg1')!.upstream, result.to);
   await waitForPsql(bindir, await url(dir, 'pg1'), `SELECT count(*) >= ${writer.acked.length} FROM writes`, 't', 'pg1 to catch up');
@@ -124,7 +116,7 @@ test('cascading and delayed replicas, remove-replica, and refusals that change n
     assert.deepEqual([added.node.name, added.node.upstream], ['pg3', 'pg2']);
     await psql(bindir, await url(dir), 'INSERT INTO items VALUES (1)');
     await waitForPsql(bindir, await url(dir, 'pg3'), 'SELECT count(*) FROM items', '1', 'the row on pg3');
-    const status = await pgreplJson<Status>(['status', '--dir', dir]);
+    const status = await pgreplJson<ClusterStatus>(['status', '--dir', dir]);
     assert.deepEqual(status.nodes.find((n) => n.name === 'pg2')!.slots.map((s) => s.name), ['pg3']);
     assert.equal(status.nodes.find((n) => n.name === 'pg3')!.state, 'streaming');
   });
@@ -165,7 +157,7 @@ test('cascading and delayed replicas, remove-replica, and refusals that change n
       assert.match(result.stderr, pattern, args.join(' '));
     }
     assert.equal(await readFile(join(dir, 'pgrepl.yaml'), 'utf8'), before);
-    const status = await pgreplJson<Status>(['status', '--dir', dir]);
+    const status = await pgreplJson<ClusterStatus>(['status', '--dir', dir]);
     assert.ok(status.nodes.every((n) => n.running), 'every node still runs');
     assert.equal(status.nodes[0]!.role, 'primary');
   });
@@ -181,14 +173,12 @@ test('cascading and delayed replicas, remove-replica, and refusals that change n
     } finally {
       process.kill(receiver, 'SIGCONT');
     }
-    assert.equal((await pgreplJson<Status>(['status', '--dir', dir])).nodes[0]!.role, 'primary');
+    assert.equal((await pgreplJson<ClusterStatus>(['status', '--dir', dir])).nodes[0]!.role, 'primary');
   });
 
   await t.test('switchover to a stopped replica is refused', async () => {
     await pgreplJson(['remove-replica', 'late', '--keep-data', '--dir', dir]);
-    const pid = Number((await readFile(join(dir, 'nodes', 'pg3', 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]);
-    process.kill(pid, 'SIGINT');
-    await waitFor(async () => ((await pgreplJson<Status>(['status', '--dir', dir])).nodes[2]!.running ? undefined : true), { what: 'pg3 to stop', timeoutMs: 10_000 });
+    await stopNode(dir, 'pg3', 'SIGINT');
     const before = await readFile(join(dir, 'pgrepl.yaml'), 'utf8');
     const result = await pgrepl(['switchover', '--to', 'pg3', '--dir', dir]);
     assert.notEqual(result.code, 0);
@@ -202,33 +192,24 @@ test('cascading and delayed replicas, remove-replica, and refusals that change n
     assert.deepEqual(removed.reattached, ['pg3']);
     const slots = await psql(bindir, await url(dir), 'SELECT string_agg(slot_name, \',\' ORDER BY slot_name) FROM pg_replication_slots');
     assert.equal(slots, 'pg3');
-    const status = await pgreplJson<Status>(['status', '--dir', dir]);
+    const status = await pgreplJson<ClusterStatus>(['status', '--dir', dir]);
     assert.deepEqual(status.nodes.map((n) => [n.name, n.upstream, n.state]), [['pg1', null, 'primary'], ['pg3', 'pg1', 'streaming']]);
     assert.doesNotMatch(await readFile(join(dir, 'pgrepl.yaml'), 'utf8'), /pg2/);
   });
 });
 
 test('sync failover with every replica stopped: the one holding the acknowledged commits is found on disk, started and promoted', async (t) => {
-  const { bindir } = await findBinaries();
-  const dir = await clusterDir(t);
-  const port = await freePortBlock(3);
-  await pgreplJson(['up', '--dir', dir, '--replicas', '2', '--sync', '1', '--port', String(port)]);
-  await psql(bindir, await url(dir), 'CREATE TABLE writes (id int PRIMARY KEY)');
-  const stop = async (node: string, signal: NodeJS.Signals): Promise<void> => {
-    process.kill(Number((await readFile(join(dir, 'nodes', node, 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]), signal);
-    const index = Number(node.slice(2)) - 1;
-    await waitFor(async () => ((await pgreplJson<Status>(['status', '--dir', dir])).nodes[index]!.running ? undefined : true), { what: `${node} to stop`, timeoutMs: 10_000 });
-  };
-  await stop('pg3', 'SIGINT');
+  const { bindir, dir } = await syncClusterWithWrites(t);
+  await stopNode(dir, 'pg3', 'SIGINT');
   // Acknowledged by pg2 alone: pg3 is down.
   await psql(bindir, await url(dir), 'INSERT INTO writes SELECT generate_series(1, 1000)');
-  await stop('pg2', 'SIGINT');
-  await stop('pg1', 'SIGKILL');
+  await stopNode(dir, 'pg2', 'SIGINT');
+  await stopNode(dir, 'pg1', 'SIGKILL');
   const result = await pgreplJson<{ to: string; uncomparedQuorumMembers: string[] }>(['failover', '--dir', dir]);
   assert.equal(result.to, 'pg2', 'the stopped replica with the acknowledged commits must win');
   assert.deepEqual(result.uncomparedQuorumMembers, []);
   assert.equal(await psql(bindir, await url(dir, 'pg2'), 'SELECT count(*) FROM writes'), '1000');
   await pgreplJson(['up', '--dir', dir]).catch(() => undefined); // pg1 stays fenced; pg3 comes back
-  const status = await pgreplJson<Status>(['status', '--dir', dir]);
+  const status = await pgreplJson<ClusterStatus>(['status', '--dir', dir]);
   assert.deepEqual(status.nodes.map((n) => [n.name, n.state]), [['pg1', 'diverged'], ['pg2', 'primary'], ['pg3', 'streaming']]);
 });

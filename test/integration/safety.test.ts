@@ -1,19 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findBinaries } from '../../src/pg/binaries.js';
-import { waitFor } from '../../src/util/wait.js';
-import { clusterDir, freePortBlock, pgrepl, pgreplJson, psql } from './fixture.js';
-
-interface Status {
-  nodes: Array<{ name: string; role: string; state: string; upstream: string | null; running: boolean; inRecovery: boolean | null }>;
-  warnings: string[];
-}
-
-async function postmasterPid(dir: string, node: string): Promise<number> {
-  return Number((await readFile(join(dir, 'nodes', node, 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]);
-}
+import { clusterDir, freePortBlock, nodePid, pgrepl, pgreplJson, psql, stopNode } from './fixture.js';
+import type { ClusterStatus } from '../../src/cluster/assess.js';
 
 test('safety: the cluster lock, standby-only restarts, repointing after an interrupted move, destroy keeps what is not pgrepl\'s', async (t) => {
   const { bindir } = await findBinaries();
@@ -36,16 +27,15 @@ test('safety: the cluster lock, standby-only restarts, repointing after an inter
   });
 
   await t.test('a stopped replica that lost its standby.signal is started as a standby, never as a primary', async () => {
-    process.kill(await postmasterPid(dir, 'pg3'), 'SIGINT');
-    await waitFor(async () => ((await pgreplJson<Status>(['status', '--dir', dir])).nodes[2]!.running ? undefined : true), { what: 'pg3 to stop', timeoutMs: 10_000 });
+    await stopNode(dir, 'pg3', 'SIGINT');
     await rm(join(dir, 'nodes', 'pg3', 'data', 'standby.signal'));
     await pgreplJson(['up', '--dir', dir]);
-    const pg3 = (await pgreplJson<Status>(['status', '--dir', dir])).nodes[2]!;
+    const pg3 = (await pgreplJson<ClusterStatus>(['status', '--dir', dir])).nodes[2]!;
     assert.deepEqual([pg3.inRecovery, pg3.state], [true, 'streaming']);
   });
 
   await t.test('a replica that could not be repointed during a switchover is repointed by the next up', async () => {
-    const pg3 = await postmasterPid(dir, 'pg3');
+    const pg3 = await nodePid(dir, 'pg3');
     process.kill(pg3, 'SIGSTOP'); // a server this test started: it cannot answer during the switchover
     let result;
     try {
@@ -56,7 +46,7 @@ test('safety: the cluster lock, standby-only restarts, repointing after an inter
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /could not repoint it to pg2/);
     await pgreplJson(['up', '--dir', dir]);
-    const status = await pgreplJson<Status>(['status', '--dir', dir]);
+    const status = await pgreplJson<ClusterStatus>(['status', '--dir', dir]);
     assert.deepEqual(status.nodes.map((n) => [n.name, n.role, n.state, n.upstream]), [
       ['pg1', 'replica', 'streaming', 'pg2'], ['pg2', 'primary', 'primary', null], ['pg3', 'replica', 'streaming', 'pg2'],
     ]);

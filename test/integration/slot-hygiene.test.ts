@@ -4,12 +4,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findBinaries } from '../../src/pg/binaries.js';
 import { waitFor } from '../../src/util/wait.js';
-import { clusterDir, freePortBlock, pgrepl, pgreplJson, psql, waitForPsql } from './fixture.js';
-
-interface Status {
-  nodes: Array<{ name: string; state: string; slots: Array<{ name: string; walStatus: string | null; active: boolean }> }>;
-  warnings: string[];
-}
+import { clusterDir, freePortBlock, pgrepl, pgreplJson, psql, stopNode, waitForPsql } from './fixture.js';
+import type { ClusterStatus } from '../../src/cluster/assess.js';
 
 test('a replica whose slot passed the WAL cap is flagged, and up re-clones it', async (t) => {
   const { bindir } = await findBinaries();
@@ -23,26 +19,24 @@ test('a replica whose slot passed the WAL cap is flagged, and up re-clones it', 
   const primary = (await pgreplJson<{ url: string }>(['url', 'pg1', '--dir', dir])).url;
   assert.equal(await psql(bindir, primary, 'SHOW max_slot_wal_keep_size'), '64MB');
 
-  const pid = Number((await readFile(join(dir, 'nodes', 'pg2', 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]);
-  process.kill(pid, 'SIGINT');
-  await waitFor(async () => ((await pgreplJson<Status>(['status', '--dir', dir])).nodes[1]!.state === 'stopped' ? true : undefined), { what: 'pg2 to stop', timeoutMs: 10_000 });
+  await stopNode(dir, 'pg2', 'SIGINT');
   await psql(bindir, primary, 'CREATE TABLE churn (id int, pad text)');
   await waitFor(
     async () => {
       await psql(bindir, primary, "INSERT INTO churn SELECT g, repeat('x', 200) FROM generate_series(1, 50000) g; SELECT pg_switch_wal(); CHECKPOINT");
-      const slot = (await pgreplJson<Status>(['status', '--dir', dir])).nodes[0]!.slots.find((s) => s.name === 'pg2');
+      const slot = (await pgreplJson<ClusterStatus>(['status', '--dir', dir])).nodes[0]!.slots.find((s) => s.name === 'pg2');
       return slot?.walStatus === 'lost' ? true : undefined;
     },
     { what: 'the slot of the stopped replica to be invalidated', timeoutMs: 60_000, intervalMs: 0 },
   );
-  const status = await pgreplJson<Status>(['status', '--dir', dir]);
+  const status = await pgreplJson<ClusterStatus>(['status', '--dir', dir]);
   assert.ok(status.warnings.some((w) => /slot pg2 on pg1 was invalidated .* must be re-cloned/.test(w)), status.warnings.join('\n'));
 
   const up = await pgrepl(['up', '--dir', dir, '--json']);
   assert.equal(up.code, 0, up.stderr);
   assert.match(up.stderr, /slot was invalidated .* cloning it again/);
   assert.deepEqual((JSON.parse(up.stdout) as { cloned: string[] }).cloned, ['pg2']);
-  const after = await pgreplJson<Status>(['status', '--dir', dir]);
+  const after = await pgreplJson<ClusterStatus>(['status', '--dir', dir]);
   assert.equal(after.nodes[1]!.state, 'streaming');
   assert.deepEqual(after.warnings, []);
   await waitForPsql(bindir, (await pgreplJson<{ url: string }>(['url', 'pg2', '--dir', dir])).url, 'SELECT count(*) > 0 FROM churn', 't', 'rows on the re-cloned replica');

@@ -3,12 +3,8 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findBinaries } from '../../src/pg/binaries.js';
-import { clusterDir, freePortBlock, pgrepl, pgreplJson, psql, startPgrepl, waitForPsql } from './fixture.js';
-
-interface StatusJson {
-  nodes: Array<{ name: string; role: string; host: string; port: number; running: boolean; upstream: string | null; state: string; lagBytes: number | null; replayLagMs: number | null; slots: Array<{ name: string; active: boolean }> }>;
-  warnings: string[];
-}
+import { clusterDir, freePortBlock, nodePid, pgrepl, pgreplJson, psql, startPgrepl, waitForPsql } from './fixture.js';
+import type { ClusterStatus } from '../../src/cluster/assess.js';
 
 async function urlOf(dir: string, node?: string): Promise<string> {
   return (await pgreplJson<{ url: string }>(['url', ...(node ? [node] : []), '--dir', dir])).url;
@@ -44,7 +40,7 @@ test('up builds a primary and two streaming replicas, and manages them over thei
   });
 
   await t.test('status --json reports roles, streaming and lag', async () => {
-    const status = await pgreplJson<StatusJson>(['status', '--dir', dir]);
+    const status = await pgreplJson<ClusterStatus>(['status', '--dir', dir]);
     assert.deepEqual(status.nodes.map((n) => [n.name, n.role, n.port, n.upstream]), [
       ['pg1', 'primary', port, null], ['pg2', 'replica', port + 1, 'pg1'], ['pg3', 'replica', port + 2, 'pg1'],
     ]);
@@ -117,7 +113,7 @@ test('up builds a primary and two streaming replicas, and manages them over thei
     assert.equal(await exited, 0);
     assert.ok(sawClone, 'the scan never saw pg_basebackup running, so it proved nothing');
     assert.deepEqual((JSON.parse(stdout) as { cloned: string[] }).cloned, ['pg4']);
-    const status = await pgreplJson<StatusJson>(['status', '--dir', dir]);
+    const status = await pgreplJson<ClusterStatus>(['status', '--dir', dir]);
     assert.deepEqual(status.nodes.map((n) => [n.name, n.state]), [['pg1', 'primary'], ['pg2', 'streaming'], ['pg3', 'streaming'], ['pg4', 'streaming']]);
     assert.equal(status.nodes[3]!.port, port + 3);
   });
@@ -125,7 +121,7 @@ test('up builds a primary and two streaming replicas, and manages them over thei
   await t.test('down then up keeps the data and replication', async () => {
     const downResult = await pgreplJson<{ stopped: string[] }>(['down', '--dir', dir]);
     assert.deepEqual([...downResult.stopped].sort(), ['pg1', 'pg2', 'pg3', 'pg4']);
-    const stopped = await pgreplJson<StatusJson>(['status', '--dir', dir]);
+    const stopped = await pgreplJson<ClusterStatus>(['status', '--dir', dir]);
     assert.ok(stopped.nodes.every((n) => !n.running && n.state === 'stopped'));
     await pgreplJson(['up', '--dir', dir]);
     await psql(bin.bindir, await urlOf(dir), 'INSERT INTO items VALUES (101)');
@@ -144,6 +140,6 @@ test('up builds a primary and two streaming replicas, and manages them over thei
   });
 });
 
-async function postmasterPids(dir: string, nodes: readonly string[]): Promise<string[]> {
-  return Promise.all(nodes.map(async (n) => (await readFile(join(dir, 'nodes', n, 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]!));
+function postmasterPids(dir: string, nodes: readonly string[]): Promise<number[]> {
+  return Promise.all(nodes.map((n) => nodePid(dir, n)));
 }
