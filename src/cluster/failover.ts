@@ -9,7 +9,7 @@ import type { NodeSpec } from '../spec/schema.js';
 import { quorumMembers, synchronousStandbyNames } from './sync.js';
 import { withConnection } from '../pg/sql.js';
 import { applyConfig } from './apply-config.js';
-import { chooseFailoverCandidate, standings, withDiskPositions } from './candidate.js';
+import { chooseFailoverCandidate, standings, withDiskPositions, type Standing } from './candidate.js';
 import { writeServerFiles } from './configure.js';
 import { adminTarget, instanceOf, type Cluster } from './context.js';
 import { saveSpec } from './create.js';
@@ -87,6 +87,26 @@ async function primaryHealth(cluster: Cluster, node: NodeSpec): Promise<PrimaryH
 }
 
 /**
+ * After a promotion: the new primary forgets its upstream and gets its replicas' slots; replicas
+ * holding WAL it lacks (only after a forced `--to`) are fenced, the others follow it; then the
+ * replicas that were running prove they stream.
+ */
+async function settleAround(cluster: Cluster, oldPrimary: NodeSpec, candidate: NodeSpec, all: readonly Standing[], running: readonly string[], onEvent: OnEvent): Promise<void> {
+  await forgetUpstream(cluster, candidate);
+  await reconcileSlots(cluster, candidate);
+  const pick = all.find((s) => s.name === candidate.name)!;
+  const ahead = all.filter((s) => s.name !== pick.name && s.receivedLsn !== null && s.receivedLsn > pick.receivedLsn!).map((s) => s.name);
+  for (const name of ahead) {
+    onEvent({ type: 'warning', node: name, message: `holds WAL ${candidate.name} lacks; fenced, bring it back with \`pgrepl rejoin ${name}\`` });
+    await fence(cluster, nodeNamed(cluster.spec, name)!);
+  }
+  const unreached = await repointAll(cluster, [oldPrimary.name, candidate.name, ...ahead], onEvent);
+  await applyConfig(cluster);
+  const skip = new Set([oldPrimary.name, ...unreached, ...ahead]);
+  await proveReplication(cluster, replicasOf(cluster.spec).filter((n) => running.includes(n.name) && !skip.has(n.name)));
+}
+
+/**
  * Unplanned change of primary. The old primary is fenced first (stopped if it runs at all, marked
  * diverged, its orphaned processes gone), then the replica that received the most WAL is
  * promoted, the others follow it, and the WAL the old primary had that the new one lacks is
@@ -103,7 +123,7 @@ export async function failover(cluster: Cluster, options: FailoverOptions): Prom
       hint: 'use `pgrepl switchover` for a planned change without lost writes, or pass --force to fence it and fail over anyway',
     });
   }
-  const onDisk = firstLook.every((o) => o.running || o.diverged) ? new Map<string, Lsn>() : await stoppedPositions(cluster, firstLook);
+  const onDisk = await stoppedPositions(cluster, firstLook);
   chooseFailoverCandidate(withDiskPositions(standings(cluster.spec, firstLook), onDisk), options.to, options.force); // refuse before fencing anything
   options.onEvent({ type: 'step', node: oldPrimary.name, message: 'fencing: stopped if running, marked diverged' });
   const fenced = await fence(cluster, oldPrimary);
@@ -126,19 +146,9 @@ export async function failover(cluster: Cluster, options: FailoverOptions): Prom
   await promote(cluster, candidate, synchronousStandbyNames(next.spec));
   const promotedInMs = Date.now() - decided;
   const saved = await saveSpec(cluster, next.spec);
-  await forgetUpstream(saved, candidate);
-  await reconcileSlots(saved, candidate);
-  // Replicas holding WAL the new primary lacks (only with --to --force) cannot follow it: fence them too.
-  const ahead = all.filter((s) => s.name !== pick.name && s.receivedLsn !== null && s.receivedLsn > pick.receivedLsn!).map((s) => s.name);
-  for (const name of ahead) {
-    options.onEvent({ type: 'warning', node: name, message: `holds WAL ${candidate.name} lacks; fenced, bring it back with \`pgrepl rejoin ${name}\`` });
-    await fence(saved, nodeNamed(saved.spec, name)!);
-  }
-  const unreached = await repointAll(saved, [oldPrimary.name, candidate.name, ...ahead], options.onEvent);
-  await applyConfig(saved);
+  const running = look.filter((o) => o.running).map((o) => o.node.name);
+  await settleAround(saved, oldPrimary, candidate, all, running, options.onEvent);
   const end = await storedWalEnd(saved, oldPrimary.name);
-  const running = new Set(look.filter((o) => o.running).map((o) => o.node.name));
-  await proveReplication(saved, replicasOf(saved.spec).filter((n) => n.name !== oldPrimary.name && running.has(n.name) && ![...unreached, ...ahead].includes(n.name)));
   return {
     from: oldPrimary.name,
     to: candidate.name,
