@@ -3,6 +3,7 @@ import { formatLsn } from '../pg/lsn.js';
 import { checkpoint, serverPosition } from '../pg/queries.js';
 import { startServer, stopServer } from '../pg/server.js';
 import { withConnection } from '../pg/sql.js';
+import type { NodeSpec } from '../spec/schema.js';
 import { nodeNamed, primaryOf, withNewPrimary } from '../spec/topology.js';
 import { waitFor } from '../util/wait.js';
 import { applyConfig } from './apply-config.js';
@@ -71,12 +72,15 @@ export async function switchover(cluster: Cluster, options: SwitchoverOptions): 
   await stopServer(instanceOf(cluster, oldPrimary), 'fast');
   const shutdown = await controlData(cluster.bin, cluster.user, cluster.layout.dataDir(oldPrimary.name));
   try {
-    await waitFor(
-      () => withConnection(adminTarget(cluster, candidate), async (db) => {
-        const replayed = (await serverPosition(db)).replayLsn;
-        return replayed !== null && replayed > shutdown.checkpointLsn ? true : undefined;
-      }),
-      { what: `${candidate.name} to replay ${oldPrimary.name}'s shutdown checkpoint at ${formatLsn(shutdown.checkpointLsn)}`, timeoutMs: 10_000, intervalMs: 2 },
+    // One connection for the whole wait: writes are paused, a handshake per poll would lengthen it.
+    await withConnection(adminTarget(cluster, candidate), (db) =>
+      waitFor(
+        async () => {
+          const replayed = (await serverPosition(db)).replayLsn;
+          return replayed !== null && replayed > shutdown.checkpointLsn ? true : undefined;
+        },
+        { what: `${candidate.name} to replay ${oldPrimary.name}'s shutdown checkpoint at ${formatLsn(shutdown.checkpointLsn)}`, timeoutMs: 10_000, intervalMs: 2 },
+      ),
     );
   } catch (error) {
     options.onEvent({ type: 'warning', node: oldPrimary.name, message: 'candidate did not catch up; restarting the old primary, nothing changed' });
@@ -95,15 +99,22 @@ export async function switchover(cluster: Cluster, options: SwitchoverOptions): 
   await forgetUpstream(saved, candidate);
   const unreached = await repointAll(saved, [oldPrimary.name, candidate.name], options.onEvent);
   options.onEvent({ type: 'step', node: oldPrimary.name, message: `restarting as a replica of ${candidate.name}` });
-  const oldAsReplica = nodeNamed(saved.spec, oldPrimary.name)!;
-  await writeServerFiles(saved, oldAsReplica);
-  await followWhileStopped(saved, oldAsReplica, candidate);
-  await startServer(instanceOf(saved, oldAsReplica));
-  await writeNodeState(saved.layout, oldPrimary.name, { phase: 'ready' });
-  await reconcileSlots(saved, oldAsReplica);
+  await restartAsReplica(saved, nodeNamed(saved.spec, oldPrimary.name)!, candidate);
   await applyConfig(saved);
   await proveReplication(saved, saved.spec.nodes.filter((n) => n.upstream !== undefined && !unreached.includes(n.name)));
   return { from: oldPrimary.name, to: candidate.name, writeUnavailableMs, totalMs: Date.now() - started, shutdownCheckpointLsn: formatLsn(shutdown.checkpointLsn) };
+}
+
+/**
+ * Brings the cleanly stopped old primary back as a standby of the new one. No rewind: its last
+ * record, the shutdown checkpoint, is where the new timeline forks. Unfenced only once it runs.
+ */
+async function restartAsReplica(cluster: Cluster, node: NodeSpec, upstream: NodeSpec): Promise<void> {
+  await writeServerFiles(cluster, node);
+  await followWhileStopped(cluster, node, upstream);
+  await startServer(instanceOf(cluster, node));
+  await writeNodeState(cluster.layout, node.name, { phase: 'ready' });
+  await reconcileSlots(cluster, node);
 }
 
 /**
