@@ -90,9 +90,10 @@ export async function ensureReplica(cluster: Cluster, node: NodeSpec, options: R
     await writeServerFiles(cluster, node);
     // A stopped replica starts only as a standby of the upstream the spec names: never as a
     // primary (a missing standby.signal), never following a stale upstream.
-    if (!(await isRunning(instanceOf(cluster, node)))) await followWhileStopped(cluster, node, upstreamOf(cluster, node));
-    else if (await followIfStale(cluster, node, upstreamOf(cluster, node))) {
-      options.onEvent({ type: 'warning', node: node.name, message: `was streaming from elsewhere; repointed to ${upstreamOf(cluster, node).name}` });
+    const upstream = upstreamOf(cluster, node);
+    if (!(await isRunning(instanceOf(cluster, node)))) await followWhileStopped(cluster, node, upstream);
+    else if (await followIfStale(cluster, node, upstream)) {
+      options.onEvent({ type: 'warning', node: node.name, message: `was streaming from elsewhere; repointed to ${upstream.name}` });
     }
   }
   await options.beforeStart?.();
