@@ -47,7 +47,8 @@ export function rankCandidates(candidates: readonly Standing[]): Standing[] {
       if (a.running !== b.running) return a.running ? -1 : 1;
       if (a.direct !== b.direct) return a.direct ? -1 : 1;
       if (a.delayed !== b.delayed) return a.delayed ? 1 : -1;
-      return a.name.localeCompare(b.name);
+      // Code-unit order, not localeCompare: its first call loads ICU collation (~5 ms of a failover).
+      return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
     });
 }
 

@@ -2,12 +2,12 @@ import { controlData } from '../pg/controldata.js';
 import { formatLsn, lsnDistance, type Lsn } from '../pg/lsn.js';
 import { walEnd } from '../pg/wal-end.js';
 import { nodeNamed, primaryOf, replicasOf, withNewPrimary } from '../spec/topology.js';
-import { serverPosition } from '../pg/queries.js';
+import { ensurePhysicalSlot, serverPosition } from '../pg/queries.js';
 import { serverProcessesGone } from '../pg/postmaster-pid.js';
 import { isRunning, startServer } from '../pg/server.js';
 import type { NodeSpec } from '../spec/schema.js';
 import { quorumMembers, synchronousStandbyNames } from './sync.js';
-import { withConnection } from '../pg/sql.js';
+import { withConnection, withSessions, type Connector } from '../pg/sql.js';
 import { applyConfig } from './apply-config.js';
 import { chooseFailoverCandidate, standings, withDiskPositions, type Standing } from './candidate.js';
 import { writeServerFiles } from './configure.js';
@@ -16,7 +16,7 @@ import { saveSpec } from './create.js';
 import { PreconditionError } from './errors.js';
 import type { OnEvent } from './events.js';
 import { fence } from './fence.js';
-import { forgetUpstream } from './follow.js';
+import { followWhileRunning, forgetUpstream } from './follow.js';
 import { observeCluster, type NodeObservation } from './observe.js';
 import { promote } from './promote.js';
 import { proveReplication } from './prove.js';
@@ -86,21 +86,42 @@ async function primaryHealth(cluster: Cluster, node: NodeSpec): Promise<PrimaryH
   }
 }
 
+/** Replicas holding WAL the pick lacks (only when `--to` forced a less advanced one). */
+function aheadOf(pick: Standing, all: readonly Standing[]): string[] {
+  return all.filter((s) => s.name !== pick.name && s.receivedLsn !== null && s.receivedLsn > pick.receivedLsn!).map((s) => s.name);
+}
+
 /**
- * After a promotion: the new primary forgets its upstream and gets its replicas' slots; replicas
- * holding WAL it lacks (only after a forced `--to`) are fenced, the others follow it; then the
- * replicas that were running prove they stream.
+ * Before the promotion: the running replicas of the lost primary stream from the candidate at
+ * once, as cascading standbys, through slots made on it first. A cascading standby follows its
+ * upstream's promotion on the connection it holds, so a synchronous quorum can acknowledge the new
+ * primary's first commit without waiting for a repoint after it. Returns a repoint per follower,
+ * resolving to whether it now follows the candidate (if not, the settle step tries again).
  */
-async function settleAround(cluster: Cluster, oldPrimary: NodeSpec, candidate: NodeSpec, all: readonly Standing[], running: readonly string[], onEvent: OnEvent): Promise<void> {
+async function attachFollowers(next: Cluster, candidate: NodeSpec, followers: readonly NodeSpec[], via: Connector): Promise<Array<Promise<boolean>>> {
+  try {
+    await via(adminTarget(next, candidate), async (db) => {
+      for (const node of followers) await ensurePhysicalSlot(db, node.name);
+    });
+  } catch {
+    return followers.map(async () => false);
+  }
+  return followers.map((node) => followWhileRunning(next, node, candidate, via).then(() => true, () => false));
+}
+
+/**
+ * After a promotion: the new primary forgets its upstream; replicas holding WAL it lacks are
+ * fenced, the others not yet attached follow it; then the replicas that were running prove they stream.
+ */
+async function settleAround(cluster: Cluster, oldPrimary: NodeSpec, candidate: NodeSpec, ahead: readonly string[], attached: readonly string[], running: readonly string[], onEvent: OnEvent): Promise<void> {
   await forgetUpstream(cluster, candidate);
   await reconcileSlots(cluster, candidate);
-  const pick = all.find((s) => s.name === candidate.name)!;
-  const ahead = all.filter((s) => s.name !== pick.name && s.receivedLsn !== null && s.receivedLsn > pick.receivedLsn!).map((s) => s.name);
   for (const name of ahead) {
     onEvent({ type: 'warning', node: name, message: `holds WAL ${candidate.name} lacks; fenced, bring it back with \`pgrepl rejoin ${name}\`` });
     await fence(cluster, nodeNamed(cluster.spec, name)!);
   }
-  const unreached = await repointAll(cluster, [oldPrimary.name, candidate.name, ...ahead], onEvent);
+  for (const name of attached) onEvent({ type: 'step', node: name, message: `now streams from ${candidate.name}` });
+  const unreached = await repointAll(cluster, [oldPrimary.name, candidate.name, ...ahead, ...attached], onEvent);
   await applyConfig(cluster);
   const skip = new Set([oldPrimary.name, ...unreached, ...ahead]);
   await proveReplication(cluster, replicasOf(cluster.spec).filter((n) => running.includes(n.name) && !skip.has(n.name)));
@@ -110,13 +131,18 @@ async function settleAround(cluster: Cluster, oldPrimary: NodeSpec, candidate: N
  * Unplanned change of primary. The old primary is fenced first (stopped if it runs at all, marked
  * diverged, its orphaned processes gone), then the replica that received the most WAL is
  * promoted, the others follow it, and the WAL the old primary had that the new one lacks is
- * counted from the old primary's pg_wal.
+ * counted from the old primary's pg_wal. Every server is spoken to over one held connection:
+ * the command's time up to the promotion is time the cluster cannot take writes.
  */
-export async function failover(cluster: Cluster, options: FailoverOptions): Promise<FailoverResult> {
+export function failover(cluster: Cluster, options: FailoverOptions): Promise<FailoverResult> {
+  return withSessions((sessions) => failoverOver(cluster, sessions.with, options));
+}
+
+async function failoverOver(cluster: Cluster, via: Connector, options: FailoverOptions): Promise<FailoverResult> {
   const started = Date.now();
   const oldPrimary = primaryOf(cluster.spec);
   const replicas = replicasOf(cluster.spec);
-  const [health, firstLook] = await Promise.all([primaryHealth(cluster, oldPrimary), observeCluster(cluster, replicas)]);
+  const [health, firstLook] = await Promise.all([primaryHealth(cluster, oldPrimary), observeCluster(cluster, replicas, via)]);
   if ((health === 'writable' || health === 'unreachable') && !options.force) {
     const what = health === 'writable' ? 'is running and accepts writes' : 'is running but did not answer within 1 s (it may still be serving writes)';
     throw new PreconditionError(`the primary ${oldPrimary.name} ${what}`, {
@@ -129,7 +155,7 @@ export async function failover(cluster: Cluster, options: FailoverOptions): Prom
   const fenced = await fence(cluster, oldPrimary);
   // Candidates are compared once nothing of the old primary can send them WAL; if it was already
   // gone before the first look, that look stands.
-  const look = health === 'gone' ? firstLook : await observeCluster(cluster, replicas);
+  const look = health === 'gone' ? firstLook : await observeCluster(cluster, replicas, via);
   const all = withDiskPositions(standings(cluster.spec, look), onDisk);
   const pick = chooseFailoverCandidate(all, options.to, options.force);
   const candidate = nodeNamed(cluster.spec, pick.name)!;
@@ -139,15 +165,20 @@ export async function failover(cluster: Cluster, options: FailoverOptions): Prom
   }
   // Members of the synchronous quorum whose WAL could not be compared: an acknowledged commit may be only there.
   const uncompared = quorumMembers(cluster.spec).filter((name) => !all.some((s) => s.name === name && s.receivedLsn !== null));
+  const ahead = aheadOf(pick, all);
+  const running = look.filter((o) => o.running).map((o) => o.node.name);
+  const followers = replicas.filter((n) => n.upstream === oldPrimary.name && n.name !== candidate.name && running.includes(n.name) && !ahead.includes(n.name));
   const next = { ...cluster, spec: withNewPrimary(cluster.spec, candidate.name) };
   const decided = Date.now();
   await writeServerFiles(next, candidate);
   options.onEvent({ type: 'step', node: candidate.name, message: `promoting (received up to ${formatLsn(pick.receivedLsn!)})` });
-  await promote(cluster, candidate, synchronousStandbyNames(next.spec));
+  const repoints = await attachFollowers(next, candidate, followers, via);
+  await promote(cluster, candidate, synchronousStandbyNames(next.spec), via);
+  const repointed = await Promise.all(repoints);
+  const attached = followers.filter((_, i) => repointed[i]).map((n) => n.name);
   const promotedInMs = Date.now() - decided;
   const saved = await saveSpec(cluster, next.spec);
-  const running = look.filter((o) => o.running).map((o) => o.node.name);
-  await settleAround(saved, oldPrimary, candidate, all, running, options.onEvent);
+  await settleAround(saved, oldPrimary, candidate, ahead, attached, running, options.onEvent);
   const end = await storedWalEnd(saved, oldPrimary.name);
   return {
     from: oldPrimary.name,

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { editAutoConf } from '../pg/auto-conf.js';
 import { configuredUpstream, setUpstream } from '../pg/queries.js';
 import { isRunning } from '../pg/server.js';
-import { withConnection } from '../pg/sql.js';
+import { withConnection, type Connector } from '../pg/sql.js';
 import type { NodeSpec } from '../spec/schema.js';
 import { adminTarget, instanceOf, replicationConninfo, type Cluster } from './context.js';
 import { inspectNodeData } from './node-data.js';
@@ -23,8 +23,8 @@ export async function followWhileStopped(cluster: Cluster, node: NodeSpec, upstr
 }
 
 /** Points a running standby at a new upstream: PostgreSQL 13+ restarts its walreceiver on reload. */
-export async function followWhileRunning(cluster: Cluster, node: NodeSpec, upstream: NodeSpec): Promise<void> {
-  await withConnection(adminTarget(cluster, node), (db) => setUpstream(db, replicationConninfo(cluster, node, upstream), node.name));
+export async function followWhileRunning(cluster: Cluster, node: NodeSpec, upstream: NodeSpec, via: Connector = withConnection): Promise<void> {
+  await via(adminTarget(cluster, node), (db) => setUpstream(db, replicationConninfo(cluster, node, upstream), node.name));
 }
 
 /** Clears a promoted node's recovery settings, so its config no longer names its old upstream. */

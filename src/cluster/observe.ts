@@ -1,6 +1,6 @@
 import { physicalSlots, serverPosition, walSenders, type ServerPosition, type Slot, type WalSender } from '../pg/queries.js';
 import { isRunning } from '../pg/server.js';
-import { withConnection } from '../pg/sql.js';
+import { withConnection, type Connector } from '../pg/sql.js';
 import type { NodeSpec } from '../spec/schema.js';
 import { adminTarget, instanceOf, type Cluster } from './context.js';
 import { readNodeState } from './node-state.js';
@@ -18,13 +18,13 @@ export interface NodeObservation {
   readonly diverged: boolean;
 }
 
-async function observeNode(cluster: Cluster, node: NodeSpec): Promise<NodeObservation> {
+async function observeNode(cluster: Cluster, node: NodeSpec, via: Connector): Promise<NodeObservation> {
   const running = await isRunning(instanceOf(cluster, node));
   const diverged = (await readNodeState(cluster.layout, node.name))?.phase === 'diverged';
   const quiet = { node, running, position: null, senders: [], slots: [], error: null, diverged };
   if (!running) return quiet;
   try {
-    return await withConnection(
+    return await via(
       adminTarget(cluster, node),
       async (db) => ({ ...quiet, position: await serverPosition(db), senders: await walSenders(db), slots: await physicalSlots(db) }),
       3000,
@@ -34,7 +34,7 @@ async function observeNode(cluster: Cluster, node: NodeSpec): Promise<NodeObserv
   }
 }
 
-/** Observes every node of the spec (or the given ones) in parallel. */
-export function observeCluster(cluster: Cluster, nodes: readonly NodeSpec[] = cluster.spec.nodes): Promise<NodeObservation[]> {
-  return Promise.all(nodes.map((node) => observeNode(cluster, node)));
+/** Observes every node of the spec (or the given ones) in parallel, over fresh connections unless given held ones. */
+export function observeCluster(cluster: Cluster, nodes: readonly NodeSpec[] = cluster.spec.nodes, via: Connector = withConnection): Promise<NodeObservation[]> {
+  return Promise.all(nodes.map((node) => observeNode(cluster, node, via)));
 }

@@ -1,5 +1,5 @@
 import { currentSetting, isInRecovery, reloadConf, requestPromotion } from '../pg/queries.js';
-import { withConnection, type Queryable } from '../pg/sql.js';
+import { withConnection, type Connector, type Queryable } from '../pg/sql.js';
 import type { NodeSpec } from '../spec/schema.js';
 import { waitFor } from '../util/wait.js';
 import { adminTarget, type Cluster } from './context.js';
@@ -19,8 +19,8 @@ const PROMOTION_RETRY_INTERVAL = '1ms';
  * from its first commit; then asks for promotion and polls pg_is_in_recovery() every 2 ms
  * (pg_promote(wait => true) checks only every 100 ms).
  */
-export async function promote(cluster: Cluster, node: NodeSpec, synchronousStandbyNames: string, timeoutMs = 30_000): Promise<void> {
-  await withConnection(adminTarget(cluster, node), async (db) => {
+export async function promote(cluster: Cluster, node: NodeSpec, synchronousStandbyNames: string, via: Connector = withConnection, timeoutMs = 30_000): Promise<void> {
+  await via(adminTarget(cluster, node), async (db) => {
     await db.query(`ALTER SYSTEM SET wal_retrieve_retry_interval = '${PROMOTION_RETRY_INTERVAL}'`);
     try {
       await reloadAndWait(db, [['synchronous_standby_names', synchronousStandbyNames], ['wal_retrieve_retry_interval', PROMOTION_RETRY_INTERVAL]]);

@@ -155,7 +155,10 @@ export async function checkpoint(db: Queryable): Promise<void> {
 /** Points a running standby at a new upstream; PostgreSQL 13+ restarts its walreceiver on reload. */
 export async function setUpstream(db: Queryable, conninfo: string | null, slot: string | null): Promise<void> {
   await db.query(conninfo === null ? 'ALTER SYSTEM RESET primary_conninfo' : `ALTER SYSTEM SET primary_conninfo = ${quoteLiteral(conninfo)}`);
-  await db.query(slot === null ? 'ALTER SYSTEM RESET primary_slot_name' : `ALTER SYSTEM SET primary_slot_name = ${quoteLiteral(slot)}`);
+  // Each ALTER SYSTEM rewrites and fsyncs postgresql.auto.conf; a repoint usually keeps the slot name.
+  if ((await currentSetting(db, 'primary_slot_name')) !== (slot ?? '')) {
+    await db.query(slot === null ? 'ALTER SYSTEM RESET primary_slot_name' : `ALTER SYSTEM SET primary_slot_name = ${quoteLiteral(slot)}`);
+  }
   await db.query('SELECT pg_reload_conf()');
 }
 

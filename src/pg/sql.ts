@@ -51,6 +51,13 @@ async function connect(target: ConnectionTarget, timeoutMs: number): Promise<pg.
   }
 }
 
+/** A failed query as a PostgresQueryError carrying the SQLSTATE; pgrepl's own errors pass through. */
+function queryError(targets: readonly ConnectionTarget[], error: unknown): Error {
+  if (error instanceof PgreplError) return error;
+  const code = (error as { code?: string }).code;
+  return new PostgresQueryError(`query on ${targets.map(describe).join(', ')} failed: ${(error as Error).message}`, code, { cause: error });
+}
+
 /**
  * Opens one connection per target (in parallel), runs `work`, and always closes them. The one
  * place pgrepl speaks SQL to a server; the password travels in the protocol's SCRAM exchange only.
@@ -64,10 +71,7 @@ export async function withConnections<T>(targets: readonly ConnectionTarget[], w
     if (failed) throw failed.reason;
     return await work(clients as unknown as Queryable[]);
   } catch (error) {
-    if (error instanceof PgreplError) throw error;
-    const code = (error as { code?: string }).code;
-    const where = targets.map(describe).join(', ');
-    throw new PostgresQueryError(`query on ${where} failed: ${(error as Error).message}`, code, { cause: error });
+    throw queryError(targets, error);
   } finally {
     await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
   }
@@ -76,6 +80,61 @@ export async function withConnections<T>(targets: readonly ConnectionTarget[], w
 /** withConnections for one server. */
 export function withConnection<T>(target: ConnectionTarget, work: (db: Queryable) => Promise<T>, timeoutMs = 5000): Promise<T> {
   return withConnections([target], ([db]) => work(db!), timeoutMs);
+}
+
+/** How an operation reaches a server: a fresh connection per use (withConnection), or a held one (Sessions). */
+export type Connector = <T>(target: ConnectionTarget, work: (db: Queryable) => Promise<T>, timeoutMs?: number) => Promise<T>;
+
+/**
+ * Connections held open for the length of one operation, one per server, opened on first use.
+ * A failover speaks to the same few servers at every step of its critical path, where a SCRAM
+ * handshake per step would cost more than the promotion itself. Callers sharing a session must
+ * not hold a transaction open across awaits.
+ */
+export class Sessions {
+  readonly #clients = new Map<string, Promise<pg.Client>>();
+
+  /** A Connector over these sessions: `work` runs on the held connection, which stays open. */
+  readonly with: Connector = async (target, work, timeoutMs = 5000) => {
+    const client = await this.#client(target, timeoutMs);
+    try {
+      return await work(client as unknown as Queryable);
+    } catch (error) {
+      throw queryError([target], error);
+    }
+  };
+
+  #client(target: ConnectionTarget, timeoutMs: number): Promise<pg.Client> {
+    const key = `${target.host}:${target.port}:${target.user}`;
+    let client = this.#clients.get(key);
+    if (!client) {
+      const opening = connect(target, timeoutMs);
+      client = opening;
+      this.#clients.set(key, opening);
+      // Neither a refused nor a closed connection is kept: the server may be (re)started later in the operation.
+      const forget = (): void => {
+        if (this.#clients.get(key) === opening) this.#clients.delete(key);
+      };
+      opening.then((c) => c.once('end', forget), forget);
+    }
+    return client;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.#clients.values()];
+    this.#clients.clear();
+    await Promise.all(all.map((c) => c.then((client) => client.end()).catch(() => undefined)));
+  }
+}
+
+/** Runs `work` with held sessions and closes them all afterwards, whatever happens. */
+export async function withSessions<T>(work: (sessions: Sessions) => Promise<T>): Promise<T> {
+  const sessions = new Sessions();
+  try {
+    return await work(sessions);
+  } finally {
+    await sessions.close();
+  }
 }
 
 export function quoteIdent(name: string): string {
