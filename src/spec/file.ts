@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument, stringify } from 'yaml';
-import type { ZodError } from 'zod';
+import type { z } from 'zod/mini';
 import { PgreplError } from '../errors.js';
 import { clusterSpecSchema, type ClusterSpec } from './schema.js';
 
@@ -9,7 +9,7 @@ export const SPEC_FILE = 'pgrepl.yaml';
 /** pgrepl.yaml is not valid YAML or breaks a rule; the message names the field. */
 export class SpecError extends PgreplError {}
 
-function firstIssue(file: string, error: ZodError): SpecError {
+function firstIssue(file: string, error: z.core.$ZodError): SpecError {
   const issue = error.issues[0]!;
   const field = issue.path.length > 0 ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(top level)';
   return new SpecError(`${file}: ${field}: ${issue.message}`, {

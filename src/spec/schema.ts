@@ -1,4 +1,9 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
+
+// zod/mini with only the English messages: the classic API and every locale would be ~70% of the
+// CLI bundle, loaded on every command.
+z.config(en());
 
 /** PostgreSQL identifiers pgrepl uses as node, slot and application names: safe unquoted everywhere. */
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
@@ -7,41 +12,41 @@ const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 export const DURATION = /^\d+(ms|s|min|h|d)$/;
 
 const nodeSchema = z.strictObject({
-  name: z.string().regex(NAME, 'must be lower-case letters, digits or _, starting with a letter (it names a replication slot)'),
-  host: z.string().min(1).default('127.0.0.1'),
-  port: z.number().int().min(1024, 'must be 1024-65535').max(65535, 'must be 1024-65535'),
+  name: z.string().check(z.regex(NAME, 'must be lower-case letters, digits or _, starting with a letter (it names a replication slot)')),
+  host: z._default(z.string().check(z.minLength(1)), '127.0.0.1'),
+  port: z.int().check(z.minimum(1024, 'must be 1024-65535'), z.maximum(65535, 'must be 1024-65535')),
   /** The node this one streams from; absent for the primary. */
-  upstream: z.string().optional(),
+  upstream: z.optional(z.string()),
   /** recovery_min_apply_delay: the replica applies WAL this long after the primary wrote it. */
-  delay: z.string().regex(DURATION, 'must be a PostgreSQL duration such as 500ms, 30s, 5min, 1h or 1d').optional(),
+  delay: z.optional(z.string().check(z.regex(DURATION, 'must be a PostgreSQL duration such as 500ms, 30s, 5min, 1h or 1d'))),
 });
 
 const replicationSchema = z.strictObject({
-  user: z.string().regex(NAME, 'must be a plain lower-case role name').default('replicator'),
+  user: z._default(z.string().check(z.regex(NAME, 'must be a plain lower-case role name')), 'replicator'),
   /** Cap on the WAL one slot may hold back; past it the slot is invalidated instead of filling the disk. */
-  maxSlotWalKeepSizeMb: z.number().int().min(64, 'must be at least 64 (MB)').default(2048),
+  maxSlotWalKeepSizeMb: z._default(z.int().check(z.minimum(64, 'must be at least 64 (MB)')), 2048),
   /** WAL kept for pg_rewind after a failover, independent of slots. */
-  walKeepSizeMb: z.number().int().min(0).default(128),
-  maxWalSenders: z.number().int().min(2).max(1000).default(10),
-  maxReplicationSlots: z.number().int().min(2).max(1000).default(10),
+  walKeepSizeMb: z._default(z.int().check(z.minimum(0)), 128),
+  maxWalSenders: z._default(z.int().check(z.minimum(2), z.maximum(1000)), 10),
+  maxReplicationSlots: z._default(z.int().check(z.minimum(2), z.maximum(1000)), 10),
   /** Synchronous quorum K: a commit waits for K of the quorum replicas (0 = asynchronous). */
-  sync: z.number().int().min(0).default(0),
+  sync: z._default(z.int().check(z.minimum(0)), 0),
 });
 
 const postgresSchema = z.strictObject({
-  bindir: z.string().optional(),
+  bindir: z.optional(z.string()),
   /** The OS user PostgreSQL runs as when pgrepl runs as root. */
-  osUser: z.string().optional(),
+  osUser: z.optional(z.string()),
 });
 
 export const clusterSpecSchema = z
   .strictObject({
     version: z.literal(1),
-    postgres: postgresSchema.default({}),
-    replication: replicationSchema.default(replicationSchema.parse({})),
-    nodes: z.array(nodeSchema).min(1, 'needs at least the primary'),
+    postgres: z._default(postgresSchema, {}),
+    replication: z._default(replicationSchema, z.parse(replicationSchema, {})),
+    nodes: z.array(nodeSchema).check(z.minLength(1, 'needs at least the primary')),
   })
-  .superRefine((spec, ctx) => {
+  .check(z.superRefine((spec, ctx) => {
     const names = new Set<string>();
     const endpoints = new Set<string>();
     spec.nodes.forEach((node, i) => {
@@ -66,7 +71,7 @@ export const clusterSpecSchema = z
     }
     const cycle = findCycle(spec.nodes);
     if (cycle) ctx.addIssue({ code: 'custom', path: ['nodes'], message: `upstreams form a loop: ${cycle.join(' -> ')}` });
-  });
+  }));
 
 /**
  * Replicas that can acknowledge synchronous commits: streaming straight from the primary (cascaded
@@ -89,6 +94,6 @@ function findCycle(nodes: ReadonlyArray<{ name: string; upstream?: string | unde
   return undefined;
 }
 
-export type ClusterSpec = z.infer<typeof clusterSpecSchema>;
+export type ClusterSpec = z.output<typeof clusterSpecSchema>;
 export type NodeSpec = ClusterSpec['nodes'][number];
 export type ReplicationSpec = ClusterSpec['replication'];
