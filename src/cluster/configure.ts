@@ -14,11 +14,17 @@ async function readOrEmpty(path: string): Promise<string> {
   }
 }
 
+/** Settings a node carries only for a moment, on top of what the spec says. */
+export interface TransientSettings {
+  readonly walRetrieveRetryInterval?: string;
+}
+
 /**
  * Brings a node's pgrepl-owned files (pgrepl.conf, pg_hba.conf, the include line) to what the spec
- * says. Returns true when anything changed, so a running server can be told to reload.
+ * says, plus any `transient` settings. Returns true when anything changed, so a running server can
+ * be told to reload.
  */
-export async function writeServerFiles(cluster: Cluster, node: NodeSpec): Promise<boolean> {
+export async function writeServerFiles(cluster: Cluster, node: NodeSpec, transient: TransientSettings = {}): Promise<boolean> {
   const dataDir = cluster.layout.dataDir(node.name);
   const { replication } = cluster.spec;
   const wanted = new Map<string, string>([
@@ -35,6 +41,7 @@ export async function writeServerFiles(cluster: Cluster, node: NodeSpec): Promis
         synchronousStandbyNames: synchronousStandbyNames(cluster.spec),
         recoveryMinApplyDelay: node.delay ?? '0',
         syncfsAtStartup: process.platform === 'linux' && cluster.bin.majorVersion >= 14,
+        ...transient,
       }),
     ],
     [

@@ -2,21 +2,20 @@ import { controlData } from '../pg/controldata.js';
 import { formatLsn, lsnDistance, type Lsn } from '../pg/lsn.js';
 import { walEnd } from '../pg/wal-end.js';
 import { nodeNamed, primaryOf, replicasOf, withNewPrimary } from '../spec/topology.js';
-import { ensurePhysicalSlot, serverPosition } from '../pg/queries.js';
+import { ensurePhysicalSlot, reloadConf, serverPosition, writeUpstream } from '../pg/queries.js';
 import { serverProcessesGone } from '../pg/postmaster-pid.js';
 import { isRunning, startServer } from '../pg/server.js';
 import type { NodeSpec } from '../spec/schema.js';
-import { quorumMembers, synchronousStandbyNames } from './sync.js';
-import { withConnection, withSessions, type Connector } from '../pg/sql.js';
+import { quorumMembers } from './sync.js';
+import { withConnection, withSessions, type Connector, type Queryable } from '../pg/sql.js';
 import { applyConfig } from './apply-config.js';
 import { chooseFailoverCandidate, standings, withDiskPositions, type Standing } from './candidate.js';
-import { writeServerFiles } from './configure.js';
-import { adminTarget, instanceOf, type Cluster } from './context.js';
+import { adminTarget, instanceOf, replicationConninfo, type Cluster } from './context.js';
 import { saveSpec } from './create.js';
 import { PreconditionError } from './errors.js';
 import type { OnEvent } from './events.js';
 import { fence } from './fence.js';
-import { followWhileRunning, forgetUpstream } from './follow.js';
+import { forgetUpstream } from './follow.js';
 import { observeCluster, type NodeObservation } from './observe.js';
 import { promote } from './promote.js';
 import { proveReplication } from './prove.js';
@@ -93,20 +92,35 @@ function aheadOf(pick: Standing, all: readonly Standing[]): string[] {
 
 /**
  * Before the promotion: the running replicas of the lost primary stream from the candidate at
- * once, as cascading standbys, through slots made on it first. A cascading standby follows its
- * upstream's promotion on the connection it holds, so a synchronous quorum can acknowledge the new
- * primary's first commit without waiting for a repoint after it. Returns a repoint per follower,
- * resolving to whether it now follows the candidate (if not, the settle step tries again).
+ * once, as cascading standbys. A cascading standby follows its upstream's promotion on the
+ * connection it holds, so a synchronous quorum can acknowledge the new primary's first commit
+ * without waiting for a repoint after it. Each follower's new upstream is written while its slot
+ * is made on the candidate (by `makeSlots`, on the promoting connection while its reload lands),
+ * and loaded only once the slot exists: a walreceiver that finds no slot gives up until the retry
+ * interval (5 s) has passed. The slots reserve WAL from their replica's first report: it is
+ * already streaming, and wal_keep_size holds what it needs until then. `repoints` resolve to
+ * whether each follower now follows the candidate (if not, the settle step repoints it).
  */
-async function attachFollowers(next: Cluster, candidate: NodeSpec, followers: readonly NodeSpec[], via: Connector): Promise<Array<Promise<boolean>>> {
-  try {
-    await via(adminTarget(next, candidate), async (db) => {
-      for (const node of followers) await ensurePhysicalSlot(db, node.name);
-    });
-  } catch {
-    return followers.map(async () => false);
-  }
-  return followers.map((node) => followWhileRunning(next, node, candidate, via).then(() => true, () => false));
+function attachFollowers(next: Cluster, candidate: NodeSpec, followers: readonly NodeSpec[], via: Connector) {
+  let slotsMade: (made: boolean) => void = () => undefined;
+  const slots = new Promise<boolean>((resolve) => (slotsMade = resolve));
+  const makeSlots = async (db: Queryable): Promise<void> => {
+    try {
+      for (const node of followers) await ensurePhysicalSlot(db, node.name, false);
+      slotsMade(true);
+    } catch {
+      slotsMade(false);
+    }
+  };
+  const repoints = followers.map((node) =>
+    via(adminTarget(next, node), async (db) => {
+      await writeUpstream(db, replicationConninfo(next, node, candidate), node.name);
+      if (!(await slots)) return false;
+      await reloadConf(db);
+      return true;
+    }).catch(() => false),
+  );
+  return { makeSlots, repoints, abandon: () => slotsMade(false) };
 }
 
 /**
@@ -170,11 +184,14 @@ async function failoverOver(cluster: Cluster, via: Connector, options: FailoverO
   const followers = replicas.filter((n) => n.upstream === oldPrimary.name && n.name !== candidate.name && running.includes(n.name) && !ahead.includes(n.name));
   const next = { ...cluster, spec: withNewPrimary(cluster.spec, candidate.name) };
   const decided = Date.now();
-  await writeServerFiles(next, candidate);
   options.onEvent({ type: 'step', node: candidate.name, message: `promoting (received up to ${formatLsn(pick.receivedLsn!)})` });
-  const repoints = await attachFollowers(next, candidate, followers, via);
-  await promote(cluster, candidate, synchronousStandbyNames(next.spec), via);
-  const repointed = await Promise.all(repoints);
+  const attach = attachFollowers(next, candidate, followers, via);
+  try {
+    await promote(next, candidate, { via, whileReloading: attach.makeSlots });
+  } finally {
+    attach.abandon(); // the promotion failed before making the slots: followers stay where they are
+  }
+  const repointed = await Promise.all(attach.repoints);
   const attached = followers.filter((_, i) => repointed[i]).map((n) => n.name);
   const promotedInMs = Date.now() - decided;
   const saved = await saveSpec(cluster, next.spec);

@@ -1,4 +1,4 @@
-import { chmod, chown, lstat, mkdir } from 'node:fs/promises';
+import { chmodSync, chownSync, lstatSync, mkdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { readFileNoFollow, writeFileAtomic } from '../util/safe-fs.js';
 import { PgreplError } from '../errors.js';
@@ -74,23 +74,28 @@ export class ClusterLayout {
     return this.user.switchTo ? 0o711 : 0o700;
   }
 
-  async #own(path: string, owner: Owner): Promise<void> {
-    if (owner === 'server' && this.user.switchTo) await chown(path, this.user.uid, this.user.gid);
+  #own(path: string, owner: Owner): void {
+    if (owner === 'server' && this.user.switchTo) chownSync(path, this.user.uid, this.user.gid);
   }
 
-  /** Creates `path` and missing parents below root (parents as pass-through admin dirs), refusing symlinks. */
+  /**
+   * Creates `path` and missing parents below root (parents as pass-through admin dirs), refusing
+   * symlinks. Synchronous inside, as safe-fs is: a handful of metadata calls.
+   */
   async ensureDir(path: string, mode: number, owner: Owner): Promise<void> {
     const parts = relative(this.root, path).split(sep).filter(Boolean);
     let current = this.root;
     const chain = [this.root, ...parts.map((p) => (current = join(current, p)))];
     for (const [i, dir] of chain.entries()) {
       const last = i === chain.length - 1;
-      await mkdir(dir, { mode }).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EEXIST') throw error;
-      });
-      if ((await lstat(dir)).isSymbolicLink()) throw new UnsafePathError(`${dir} is a symlink; pgrepl will not write through it`, { hint: 'remove the link' });
-      await chmod(dir, last ? mode : this.passThroughMode);
-      await this.#own(dir, last ? owner : 'admin');
+      try {
+        mkdirSync(dir, { mode });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      if (lstatSync(dir).isSymbolicLink()) throw new UnsafePathError(`${dir} is a symlink; pgrepl will not write through it`, { hint: 'remove the link' });
+      chmodSync(dir, last ? mode : this.passThroughMode);
+      this.#own(dir, last ? owner : 'admin');
     }
   }
 

@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PgreplError } from '../errors.js';
 import { isAlive } from '../pg/postmaster-pid.js';
@@ -13,40 +13,50 @@ export interface Lock {
   readonly createdDir: boolean;
 }
 
-async function holder(path: string): Promise<{ pid: number; command: string } | null> {
+function holder(path: string): { pid: number; command: string } | null {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as { pid: number; command: string };
+    return JSON.parse(readFileSync(path, 'utf8')) as { pid: number; command: string };
   } catch {
     return null;
   }
 }
 
-/** Creates `root` if absent (reporting whether this call made it) and takes its lock file. */
+function makeDir(path: string): boolean {
+  try {
+    mkdirSync(path, { mode: 0o700 });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+/**
+ * Creates `root` if absent (reporting whether this call made it) and takes its lock file.
+ * Synchronous inside: a few metadata calls at the start of every command, failover's included.
+ */
 async function acquire(root: string, command: string): Promise<Lock> {
-  await mkdir(dirname(root), { recursive: true, mode: 0o755 });
-  const createdDir = await mkdir(root, { mode: 0o700 }).then(
-    () => true,
-    (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EEXIST') return false;
-      throw error;
-    },
-  );
+  mkdirSync(dirname(root), { recursive: true, mode: 0o755 });
+  const createdDir = makeDir(root);
   const path = join(root, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const file = await open(path, 'wx', 0o644);
-      await file.writeFile(JSON.stringify({ pid: process.pid, command }));
-      await file.close();
+      const fd = openSync(path, 'wx', 0o644);
+      try {
+        writeSync(fd, JSON.stringify({ pid: process.pid, command }));
+      } finally {
+        closeSync(fd);
+      }
       return { createdDir };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const other = await holder(path);
+      const other = holder(path);
       if (other && other.pid !== process.pid && isAlive(other.pid)) {
         throw new ClusterBusyError(`another pgrepl (pid ${other.pid}, \`${other.command}\`) is changing ${root}`, {
           hint: 'wait for it to finish, then run the command again',
         });
       }
-      await rm(path, { force: true }); // left by a pgrepl that died: take it over
+      rmSync(path, { force: true }); // left by a pgrepl that died: take it over
     }
   }
   throw new ClusterBusyError(`could not take the lock ${path}`, { hint: 'run the command again' });
@@ -63,6 +73,6 @@ export async function withClusterLock<T>(root: string, command: string, work: (l
     return await work(lock);
   } finally {
     const path = join(root, LOCK_FILE);
-    if ((await holder(path))?.pid === process.pid) await rm(path, { force: true });
+    if (holder(path)?.pid === process.pid) rmSync(path, { force: true });
   }
 }

@@ -1,4 +1,4 @@
-import { access, readdir, readFile } from 'node:fs/promises';
+import { accessSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findBinaries } from '../pg/binaries.js';
 import { resolveOsUser } from '../pg/os-user.js';
@@ -21,7 +21,7 @@ export type DirKind = 'absent' | 'empty' | 'cluster' | 'foreign';
 export async function classifyDir(root: string): Promise<DirKind> {
   let entries: string[];
   try {
-    entries = await readdir(root);
+    entries = readdirSync(root);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
     if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return 'foreign';
@@ -29,7 +29,7 @@ export async function classifyDir(root: string): Promise<DirKind> {
   }
   if (entries.filter((e) => e !== LOCK_FILE).length === 0) return 'empty';
   try {
-    await access(join(root, SPEC_FILE));
+    accessSync(join(root, SPEC_FILE));
     return 'cluster';
   } catch {
     return 'foreign';
@@ -44,7 +44,12 @@ export function notAClusterError(root: string): NotAClusterError {
 
 /** The major version the primary's data directory was made with, if it exists. */
 async function dataMajorVersion(layout: ClusterLayout, node: string): Promise<number | undefined> {
-  const text = await readFile(join(layout.dataDir(node), 'PG_VERSION'), 'utf8').catch(() => '');
+  let text = '';
+  try {
+    text = readFileSync(join(layout.dataDir(node), 'PG_VERSION'), 'utf8');
+  } catch {
+    /* not made yet */
+  }
   const major = Number.parseInt(text, 10);
   return Number.isInteger(major) ? major : undefined;
 }

@@ -19,7 +19,6 @@ import { promote } from './promote.js';
 import { proveReplication } from './prove.js';
 import { reconcileSlots } from './slots.js';
 import { writeNodeState } from './node-state.js';
-import { synchronousStandbyNames } from './sync.js';
 
 export interface SwitchoverOptions {
   readonly to?: string;
@@ -92,7 +91,7 @@ export async function switchover(cluster: Cluster, options: SwitchoverOptions): 
     throw error;
   }
   options.onEvent({ type: 'step', node: candidate.name, message: `promoting (replayed past ${formatLsn(shutdown.checkpointLsn)})` });
-  await promote(cluster, candidate, synchronousStandbyNames(next.spec));
+  await promote(next, candidate);
   const writeUnavailableMs = Date.now() - pauseStarted;
   const saved = await saveSpec(cluster, next.spec);
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { promisify } from 'node:util';
 import { OsUserError } from './errors.js';
@@ -24,7 +24,13 @@ function isRoot(): boolean {
 
 /** The passwd line for `name`: /etc/passwd first (no process to spawn), then getent (NSS, LDAP, ...). */
 async function passwdLine(name: string): Promise<string> {
-  const local = (await readFile('/etc/passwd', 'utf8').catch(() => '')).split('\n').find((l) => l.startsWith(`${name}:`));
+  let passwd = '';
+  try {
+    passwd = readFileSync('/etc/passwd', 'utf8');
+  } catch {
+    /* no local file: ask NSS */
+  }
+  const local = passwd.split('\n').find((l) => l.startsWith(`${name}:`));
   return local ?? (await run('getent', ['passwd', name])).stdout.trim();
 }
 

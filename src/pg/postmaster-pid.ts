@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** What a running postmaster writes to `postmaster.pid` (see PostgreSQL's pidfile.h). */
@@ -12,10 +12,11 @@ export interface PostmasterPid {
   readonly status: string;
 }
 
+/** Read synchronously, as the /proc files below: tiny reads that a failover makes often (see util/safe-fs.ts). */
 export async function readPostmasterPid(dataDir: string): Promise<PostmasterPid | null> {
   let text: string;
   try {
-    text = await readFile(join(dataDir, 'postmaster.pid'), 'utf8');
+    text = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8');
   } catch {
     return null;
   }
@@ -48,7 +49,7 @@ export function isAlive(pid: number): boolean {
 async function isOurPostmaster(pid: number, dataDir: string): Promise<boolean> {
   if (!isAlive(pid)) return false;
   try {
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     return cmdline.split('\0').includes(dataDir);
   } catch {
     return true;
@@ -65,7 +66,7 @@ export async function livePostmaster(dataDir: string): Promise<PostmasterPid | n
 async function shmAttachCount(shmId: number): Promise<number | null> {
   let table: string;
   try {
-    table = await readFile('/proc/sysvipc/shm', 'utf8');
+    table = readFileSync('/proc/sysvipc/shm', 'utf8');
   } catch {
     return null;
   }

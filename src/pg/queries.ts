@@ -91,12 +91,15 @@ export async function physicalSlots(db: Queryable): Promise<Slot[]> {
   }));
 }
 
-/** Creates a physical slot that reserves WAL at once, unless one of that name exists. */
-export async function ensurePhysicalSlot(db: Queryable, name: string): Promise<void> {
+/**
+ * Creates a physical slot, unless one of that name exists. It reserves WAL at once unless told
+ * not to, in which case it does from its replica's first report (half the fsyncs to create it).
+ */
+export async function ensurePhysicalSlot(db: Queryable, name: string, reserve = true): Promise<void> {
   await db.query(
-    `SELECT pg_create_physical_replication_slot($1, true)
+    `SELECT pg_create_physical_replication_slot($1, $2)
       WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)`,
-    [name],
+    [name, reserve],
   );
 }
 
@@ -131,8 +134,20 @@ export async function currentSetting(db: Queryable, name: string): Promise<strin
   return String(rows[0]!.value);
 }
 
-export async function reloadConf(db: Queryable): Promise<void> {
-  await db.query('SELECT pg_reload_conf()');
+/** When this session last read the configuration files (it re-reads them on the reload signal). */
+export async function confLoadTime(db: Queryable): Promise<string> {
+  const { rows } = await db.query<Row>('SELECT pg_conf_load_time()::text AS t');
+  return String(rows[0]!.t);
+}
+
+/**
+ * Signals the server to reload its configuration. Returns when this session had last read it: the
+ * session reads the files again before its next command once the signal has reached it, so a
+ * changed confLoadTime() proves the reload landed.
+ */
+export async function reloadConf(db: Queryable): Promise<string> {
+  const { rows } = await db.query<Row>('SELECT pg_conf_load_time()::text AS t, pg_reload_conf()');
+  return String(rows[0]!.t);
 }
 
 /**
@@ -154,12 +169,17 @@ export async function checkpoint(db: Queryable): Promise<void> {
 
 /** Points a running standby at a new upstream; PostgreSQL 13+ restarts its walreceiver on reload. */
 export async function setUpstream(db: Queryable, conninfo: string | null, slot: string | null): Promise<void> {
+  await writeUpstream(db, conninfo, slot);
+  await reloadConf(db);
+}
+
+/** Writes a standby's upstream into postgresql.auto.conf; the server acts on it at its next reload. */
+export async function writeUpstream(db: Queryable, conninfo: string | null, slot: string | null): Promise<void> {
   await db.query(conninfo === null ? 'ALTER SYSTEM RESET primary_conninfo' : `ALTER SYSTEM SET primary_conninfo = ${quoteLiteral(conninfo)}`);
   // Each ALTER SYSTEM rewrites and fsyncs postgresql.auto.conf; a repoint usually keeps the slot name.
   if ((await currentSetting(db, 'primary_slot_name')) !== (slot ?? '')) {
     await db.query(slot === null ? 'ALTER SYSTEM RESET primary_slot_name' : `ALTER SYSTEM SET primary_slot_name = ${quoteLiteral(slot)}`);
   }
-  await db.query('SELECT pg_reload_conf()');
 }
 
 export async function dropSlot(db: Queryable, name: string): Promise<boolean> {

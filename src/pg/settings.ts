@@ -24,6 +24,8 @@ export interface ReplicationSettings {
   readonly recoveryMinApplyDelay: string;
   /** PostgreSQL 14+ on Linux: a fresh clone's first start fsyncs its data directory with one syncfs. */
   readonly syncfsAtStartup?: boolean;
+  /** Set only for the moments of a promotion (see cluster/promote.ts); PostgreSQL's default otherwise. */
+  readonly walRetrieveRetryInterval?: string;
 }
 
 /**
@@ -49,6 +51,7 @@ export function nodeSettings(s: ReplicationSettings, connection: readonly Settin
     ['synchronous_standby_names', s.synchronousStandbyNames],
     ['recovery_min_apply_delay', s.recoveryMinApplyDelay],
     ...(s.syncfsAtStartup ? ([['recovery_init_sync_method', 'syncfs']] as const) : []),
+    ...(s.walRetrieveRetryInterval ? ([['wal_retrieve_retry_interval', s.walRetrieveRetryInterval]] as const) : []),
     ['logging_collector', false],
     ['log_line_prefix', '%m [%p] %q%u@%d '],
     ['log_replication_commands', true],

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { parseDocument, stringify } from 'yaml';
 import type { z } from 'zod/mini';
 import { PgreplError } from '../errors.js';
@@ -28,7 +28,7 @@ export function parseSpec(text: string, file = SPEC_FILE): ClusterSpec {
 }
 
 export async function readSpec(path: string): Promise<ClusterSpec> {
-  return parseSpec(await readFile(path, 'utf8'), path);
+  return parseSpec(readFileSync(path, 'utf8'), path);
 }
 
 export function renderSpec(spec: ClusterSpec): string {

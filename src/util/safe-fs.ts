@@ -1,35 +1,42 @@
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { closeSync, constants, fchmodSync, fchownSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /**
  * File access that never follows a symlink. pgrepl, run as root, writes into directories the
  * PostgreSQL OS user owns (data directories); a link planted there must not redirect root's write
  * to, or read from, a file elsewhere.
+ *
+ * The calls are synchronous behind an async signature: the files are small, and a trip through
+ * libuv's thread pool per call costs more than the call itself (~0.5 ms against ~20 µs on a busy
+ * 2-CPU machine), which a failover, making dozens of them before the promotion, would pay in full.
  */
 export async function readFileNoFollow(path: string): Promise<string> {
-  const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  return readFileNoFollowSync(path);
+}
+
+export function readFileNoFollowSync(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
-    return await file.readFile('utf8');
+    return readFileSync(fd, 'utf8');
   } finally {
-    await file.close();
+    closeSync(fd);
   }
 }
 
 /** Atomically replaces `path`: writes a new, exclusively created temp file beside it, then renames it over. */
 export async function writeFileAtomic(path: string, content: string, mode: number, owner?: { uid: number; gid: number }): Promise<void> {
   const temp = join(dirname(path), `.pgrepl-${randomBytes(8).toString('hex')}.tmp`);
-  const file = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
   try {
-    await file.writeFile(content);
-    await file.chmod(mode);
-    if (owner) await file.chown(owner.uid, owner.gid);
+    writeFileSync(fd, content);
+    fchmodSync(fd, mode);
+    if (owner) fchownSync(fd, owner.uid, owner.gid);
   } catch (error) {
-    await file.close();
-    await rm(temp, { force: true });
+    closeSync(fd);
+    rmSync(temp, { force: true });
     throw error;
   }
-  await file.close();
-  await rename(temp, path);
+  closeSync(fd);
+  renameSync(temp, path);
 }

@@ -12,6 +12,7 @@ export class Writer {
   /** Longest time between two acknowledged commits: the write gap a client saw. */
   maxGapMs = 0;
   #stopped = false;
+  readonly #probes = new Map<number, pg.Client>();
   #loop: Promise<void> | undefined;
 
   constructor(
@@ -38,23 +39,46 @@ export class Writer {
     await this.#loop;
   }
 
+  /**
+   * Finds the primary by polling pg_is_in_recovery() over one held connection per node, every 2 ms.
+   * A fresh connection per poll (fork, SCRAM) would load the 2 CPUs the failover under test runs
+   * on, and would notice a promotion only a handshake or two late.
+   */
   async #connectToPrimary(deadline: number): Promise<pg.Client | undefined> {
     while (!this.#stopped && Date.now() < deadline) {
       for (const port of this.ports) {
-        const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: this.password, database: 'postgres', connectionTimeoutMillis: 1000 });
-        client.on('error', () => undefined);
+        const probe = await this.#probe(port);
+        if (!probe) continue;
         try {
-          await client.connect();
-          const { rows } = await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
-          if (!rows[0]!.r) return client;
+          const { rows } = await probe.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
+          if (!rows[0]!.r) {
+            this.#probes.delete(port); // it becomes the writing connection
+            return probe;
+          }
         } catch {
-          /* not up or not primary: try the next */
+          this.#probes.delete(port);
+          await probe.end().catch(() => undefined);
         }
-        await client.end().catch(() => undefined);
       }
-      await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 2));
     }
     return undefined;
+  }
+
+  /** The held connection to `port`, opened if there is none; undefined while the node refuses. */
+  async #probe(port: number): Promise<pg.Client | undefined> {
+    const held = this.#probes.get(port);
+    if (held) return held;
+    const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: this.password, database: 'postgres', connectionTimeoutMillis: 1000 });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      this.#probes.set(port, client);
+      return client;
+    } catch {
+      await client.end().catch(() => undefined);
+      return undefined;
+    }
   }
 
   async #run(): Promise<void> {
@@ -78,5 +102,7 @@ export class Writer {
       }
     }
     await client?.end().catch(() => undefined);
+    await Promise.all([...this.#probes.values()].map((c) => c.end().catch(() => undefined)));
+    this.#probes.clear();
   }
 }
