@@ -5,17 +5,36 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 
-// pg decides at load whether it runs in a Cloudflare Worker by constructing a fetch Response, which on
-// Node 20 loads all of undici (~17 ms, a tenth of a failover). pgrepl only runs on Node: its socket
-// functions are pg's own Node branch, without the probe.
-const nodeOnlyPgStream = {
-  name: 'pg-node-stream',
+// pg's Node-only paths, without its probes for other runtimes. pg decides at load whether it runs in
+// a Cloudflare Worker by constructing a fetch Response, which on Node 20 loads all of undici (~17 ms,
+// a tenth of a failover); and it does SCRAM through WebCrypto, whose first use loads a stack of
+// Node internals (~3 ms on a failover's first connections). pgrepl only runs on Node: the socket
+// functions are pg's own Node branch, and the crypto helpers keep pg's interface over node:crypto
+// (every integration test authenticates through them).
+const pgNodeOnly = {
+  name: 'pg-node-only',
   setup(b) {
     b.onLoad({ filter: /[\\/]pg[\\/]lib[\\/]stream\.js$/ }, () => ({
       loader: 'js',
       contents: `module.exports = {
   getStream: () => new (require('net').Socket)(),
   getSecureStream: (options) => require('tls').connect(options),
+};`,
+    }));
+    b.onLoad({ filter: /[\\/]pg[\\/]lib[\\/]crypto[\\/]utils\.js$/ }, () => ({
+      loader: 'js',
+      contents: `const crypto = require('crypto');
+const { promisify } = require('util');
+const pbkdf2 = promisify(crypto.pbkdf2);
+const md5 = async (data) => crypto.createHash('md5').update(data, 'utf-8').digest('hex');
+module.exports = {
+  md5,
+  postgresMd5PasswordHash: async (user, password, salt) => 'md5' + (await md5(Buffer.concat([Buffer.from(await md5(password + user)), salt]))),
+  randomBytes: (length) => crypto.randomBytes(length),
+  deriveKey: (password, salt, iterations) => pbkdf2(password, salt, iterations, 32, 'sha256'),
+  sha256: async (data) => crypto.createHash('sha256').update(data).digest(),
+  hashByName: async (name, data) => crypto.createHash(name.replace('-', '').toLowerCase()).update(data).digest(),
+  hmacSha256: async (key, message) => crypto.createHmac('sha256', Buffer.from(key)).update(message).digest(),
 };`,
     }));
   },
@@ -33,7 +52,7 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
-  plugins: [nodeOnlyPgStream],
+  plugins: [pgNodeOnly],
 });
 
 // The bin: loads the bundle through vm.Script with a code cache made for this very V8. The cache is

@@ -156,7 +156,7 @@ async function failoverOver(cluster: Cluster, via: Connector, options: FailoverO
   const started = Date.now();
   const oldPrimary = primaryOf(cluster.spec);
   const replicas = replicasOf(cluster.spec);
-  const [health, firstLook] = await Promise.all([primaryHealth(cluster, oldPrimary), observeCluster(cluster, replicas, via)]);
+  const [health, firstLook] = await Promise.all([primaryHealth(cluster, oldPrimary), observeCluster(cluster, replicas, { via, positionsOnly: true })]);
   if ((health === 'writable' || health === 'unreachable') && !options.force) {
     const what = health === 'writable' ? 'is running and accepts writes' : 'is running but did not answer within 1 s (it may still be serving writes)';
     throw new PreconditionError(`the primary ${oldPrimary.name} ${what}`, {
@@ -169,7 +169,7 @@ async function failoverOver(cluster: Cluster, via: Connector, options: FailoverO
   const fenced = await fence(cluster, oldPrimary);
   // Candidates are compared once nothing of the old primary can send them WAL; if it was already
   // gone before the first look, that look stands.
-  const look = health === 'gone' ? firstLook : await observeCluster(cluster, replicas, via);
+  const look = health === 'gone' ? firstLook : await observeCluster(cluster, replicas, { via, positionsOnly: true });
   const all = withDiskPositions(standings(cluster.spec, look), onDisk);
   const pick = chooseFailoverCandidate(all, options.to, options.force);
   const candidate = nodeNamed(cluster.spec, pick.name)!;

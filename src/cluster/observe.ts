@@ -18,7 +18,14 @@ export interface NodeObservation {
   readonly diverged: boolean;
 }
 
-async function observeNode(cluster: Cluster, node: NodeSpec, via: Connector): Promise<NodeObservation> {
+export interface ObserveOptions {
+  /** How to reach the servers: a fresh connection each by default, or held ones. */
+  readonly via?: Connector;
+  /** Read only each node's position (all a failover compares), not its walsenders and slots. */
+  readonly positionsOnly?: boolean;
+}
+
+async function observeNode(cluster: Cluster, node: NodeSpec, { via = withConnection, positionsOnly = false }: ObserveOptions): Promise<NodeObservation> {
   const running = await isRunning(instanceOf(cluster, node));
   const diverged = (await readNodeState(cluster.layout, node.name))?.phase === 'diverged';
   const quiet = { node, running, position: null, senders: [], slots: [], error: null, diverged };
@@ -26,7 +33,10 @@ async function observeNode(cluster: Cluster, node: NodeSpec, via: Connector): Pr
   try {
     return await via(
       adminTarget(cluster, node),
-      async (db) => ({ ...quiet, position: await serverPosition(db), senders: await walSenders(db), slots: await physicalSlots(db) }),
+      async (db) => {
+        const position = await serverPosition(db);
+        return positionsOnly ? { ...quiet, position } : { ...quiet, position, senders: await walSenders(db), slots: await physicalSlots(db) };
+      },
       3000,
     );
   } catch (error) {
@@ -34,7 +44,7 @@ async function observeNode(cluster: Cluster, node: NodeSpec, via: Connector): Pr
   }
 }
 
-/** Observes every node of the spec (or the given ones) in parallel, over fresh connections unless given held ones. */
-export function observeCluster(cluster: Cluster, nodes: readonly NodeSpec[] = cluster.spec.nodes, via: Connector = withConnection): Promise<NodeObservation[]> {
-  return Promise.all(nodes.map((node) => observeNode(cluster, node, via)));
+/** Observes every node of the spec (or the given ones) in parallel. */
+export function observeCluster(cluster: Cluster, nodes: readonly NodeSpec[] = cluster.spec.nodes, options: ObserveOptions = {}): Promise<NodeObservation[]> {
+  return Promise.all(nodes.map((node) => observeNode(cluster, node, options)));
 }
