@@ -89,6 +89,13 @@ test('failover after SIGKILL of the primary in synchronous mode: no acknowledged
   const fenced = await pgreplJson<ClusterStatus>(['status', '--dir', dir]);
   assert.equal(fenced.nodes[0]!.running, false);
   assert.equal(fenced.nodes[0]!.state, 'diverged');
+  // The other replica, repointed before the promotion, streams from the new primary on its new
+  // timeline, through a slot that now holds WAL for it, and is a synchronous standby there.
+  const newPrimary = fenced.nodes.find((n) => n.name === result.to)!;
+  const other = fenced.nodes.find((n) => n.name !== 'pg1' && n.name !== result.to)!;
+  assert.deepEqual([other.upstream, other.state, other.syncState, other.timeline], [result.to, 'streaming', 'quorum', newPrimary.timeline]);
+  const slot = newPrimary.slots.find((s) => s.name === other.name);
+  assert.ok(slot?.active && slot.retainedBytes !== null, `slot ${other.name} on ${result.to} is active and reserves WAL: ${JSON.stringify(slot)}`);
   const up = await pgrepl(['up', '--dir', dir]);
   assert.notEqual(up.code, 0);
   assert.match(up.stderr, /pg1 is a former primary .* will not start it/);
