@@ -3,42 +3,9 @@
 // command's start, and that start is part of every failover and switchover.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-
-// pg's Node-only paths, without its probes for other runtimes. pg decides at load whether it runs in
-// a Cloudflare Worker by constructing a fetch Response, which on Node 20 loads all of undici (~17 ms,
-// a tenth of a failover); and it does SCRAM through WebCrypto, whose first use loads a stack of
-// Node internals (~3 ms on a failover's first connections). pgrepl only runs on Node: the socket
-// functions are pg's own Node branch, and the crypto helpers keep pg's interface over node:crypto
-// (every integration test authenticates through them).
-const pgNodeOnly = {
-  name: 'pg-node-only',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]pg[\\/]lib[\\/]stream\.js$/ }, () => ({
-      loader: 'js',
-      contents: `module.exports = {
-  getStream: () => new (require('net').Socket)(),
-  getSecureStream: (options) => require('tls').connect(options),
-};`,
-    }));
-    b.onLoad({ filter: /[\\/]pg[\\/]lib[\\/]crypto[\\/]utils\.js$/ }, () => ({
-      loader: 'js',
-      contents: `const crypto = require('crypto');
-const { promisify } = require('util');
-const pbkdf2 = promisify(crypto.pbkdf2);
-const md5 = async (data) => crypto.createHash('md5').update(data, 'utf-8').digest('hex');
-module.exports = {
-  md5,
-  postgresMd5PasswordHash: async (user, password, salt) => 'md5' + (await md5(Buffer.concat([Buffer.from(await md5(password + user)), salt]))),
-  randomBytes: (length) => crypto.randomBytes(length),
-  deriveKey: (password, salt, iterations) => pbkdf2(password, salt, iterations, 32, 'sha256'),
-  sha256: async (data) => crypto.createHash('sha256').update(data).digest(),
-  hashByName: async (name, data) => crypto.createHash(name.replace('-', '').toLowerCase()).update(data).digest(),
-  hmacSha256: async (key, message) => crypto.createHmac('sha256', Buffer.from(key)).update(message).digest(),
-};`,
-    }));
-  },
-};
+import { createHash } from 'node:crypto';
+import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { pgNodeOnly } from './pg-node-only.mjs';
 
 await build({
   entryPoints: ['src/cli/main.ts'],
@@ -55,12 +22,16 @@ await build({
   plugins: [pgNodeOnly],
 });
 
-// The bin: loads the bundle through vm.Script with a code cache made for this very V8. The cache is
-// compiled eagerly (--no-lazy around the one compile, in both the writing and the reading run, as
-// V8 accepts a cache only under the flags it was made with): a lazy cache would hold only the
-// functions `--help` ran, and a failover would compile the rest (pg, yaml, zod, its own steps) on
-// first call, ~8 ms. The flag is set only when the cache for this V8 exists: compiling the bundle
-// eagerly without one would cost ~25 ms more than compiling it lazily.
+// The bin: loads the bundle through vm.Script with a code cache made at build time for this very
+// bundle (its hash is in the cache's name: V8 itself checks only the source's length) and V8. The
+// cache is compiled eagerly (--no-lazy around the one compile, in both the writing and the reading
+// run, as V8 accepts a cache only under the flags it was made with): a lazy cache would hold only
+// the functions the writing run called, and a failover would compile the rest (pg, yaml, zod, its
+// own steps) on first call, ~8 ms. The flag is toggled only where that is known to work: the cache
+// exists, no other V8 flags are given (they would make V8 reject it, and an eager compile without
+// a cache costs ~25 ms more than a lazy one), and Node is one whose V8 flags are not frozen after
+// start (Node's docs call changing them unsupported; 20 is tested, up to 24 known to allow it).
+const bundleHash = createHash('sha256').update(readFileSync('dist/pgrepl-bundle.cjs')).digest('hex').slice(0, 16);
 writeFileSync(
   'dist/pgrepl.cjs',
   `#!/usr/bin/env node
@@ -72,15 +43,17 @@ const v8 = require('node:v8');
 const vm = require('node:vm');
 const { createRequire, wrap } = require('node:module');
 const file = path.join(__dirname, 'pgrepl-bundle.cjs');
-const cacheFile = path.join(__dirname, \`pgrepl-bundle.v8-\${process.versions.v8}.cache\`);
+const cacheFile = path.join(__dirname, \`pgrepl-bundle.${bundleHash}.v8-\${process.versions.v8}.cache\`);
 const writing = Boolean(process.env.PGREPL_WRITE_CODE_CACHE);
+const major = Number(process.versions.node.split('.')[0]);
+const plainNode = process.execArgv.length === 0 && !process.env.NODE_OPTIONS && major >= 20 && major <= 24;
 let cachedData;
-try { cachedData = writing ? undefined : fs.readFileSync(cacheFile); } catch { /* none for this V8: compile lazily */ }
-const eager = writing || cachedData !== undefined;
+try { cachedData = writing || !plainNode ? undefined : fs.readFileSync(cacheFile); } catch { /* none: compile lazily */ }
+const eager = (writing && plainNode) || cachedData !== undefined;
 if (eager) v8.setFlagsFromString('--no-lazy');
 const script = new vm.Script(wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData });
 if (writing) {
-  fs.writeFileSync(cacheFile, script.createCachedData());
+  if (eager) fs.writeFileSync(cacheFile, script.createCachedData());
   process.exit(0);
 }
 if (eager) v8.setFlagsFromString('--lazy');
@@ -90,5 +63,7 @@ script.runInThisContext().call(module_.exports, module_.exports, createRequire(f
 );
 chmodSync('dist/pgrepl.cjs', 0o755);
 
-for (const old of readdirSync('dist').filter((f) => /^pgrepl-bundle\..*(v8cache|cache)$/.test(f))) rmSync(`dist/${old}`);
-execFileSync(process.execPath, ['dist/pgrepl.cjs'], { env: { ...process.env, PGREPL_WRITE_CODE_CACHE: '1' }, stdio: 'inherit' });
+for (const old of readdirSync('dist').filter((f) => /^pgrepl-bundle\..*cache$/.test(f))) rmSync(`dist/${old}`);
+// The writing run is a plain `node` without NODE_OPTIONS (npm may set some for its scripts).
+const { NODE_OPTIONS: _, ...env } = process.env;
+execFileSync(process.execPath, ['dist/pgrepl.cjs'], { env: { ...env, PGREPL_WRITE_CODE_CACHE: '1' }, stdio: 'inherit' });

@@ -1,15 +1,19 @@
 import { PgreplError } from '../errors.js';
 import { terminateRunningPrograms } from '../pg/process.js';
+import { runInterruptCleanups } from '../util/cleanup.js';
 import { reportError } from './output.js';
 
 class InterruptedError extends PgreplError {}
+
+const CLEANUP_MS = 3000;
 
 /**
  * On SIGINT/SIGTERM: stop the programs pgrepl started (a pg_basebackup mid-clone, a pg_rewind),
  * say what may be left, and exit 130/143. Servers already started keep running: they are whole.
  * What a command leaves partway is marked (a clone `cloning`, a stopped old primary `diverged`), so
  * the next `up` or `rejoin` finishes or refuses it rather than guessing; the cluster lock it held
- * names a dead pid and is taken over.
+ * names a dead pid and is taken over. What must not outlive the command (a promotion's short retry
+ * interval) is undone by the cleanups registered for it, given at most CLEANUP_MS.
  */
 export function exitOnInterrupt(): void {
   const handler = (signal: NodeJS.Signals): void => {
@@ -20,7 +24,8 @@ export function exitOnInterrupt(): void {
         hint: 'run `pgrepl status`, then `pgrepl up`: it removes only a half-built clone and clones it again',
       }),
     );
-    process.exit(signal === 'SIGINT' ? 130 : 143);
+    const exit = (): never => process.exit(signal === 'SIGINT' ? 130 : 143);
+    void Promise.race([runInterruptCleanups(), new Promise((resolve) => setTimeout(resolve, CLEANUP_MS))]).then(exit, exit);
   };
   process.once('SIGINT', handler);
   process.once('SIGTERM', handler);

@@ -2,7 +2,7 @@ import { controlData } from '../pg/controldata.js';
 import { formatLsn, lsnDistance, type Lsn } from '../pg/lsn.js';
 import { walEnd } from '../pg/wal-end.js';
 import { nodeNamed, primaryOf, replicasOf, withNewPrimary } from '../spec/topology.js';
-import { ensurePhysicalSlot, reloadConf, serverPosition, writeUpstream } from '../pg/queries.js';
+import { ensurePhysicalSlot, reloadConf, serverPosition } from '../pg/queries.js';
 import { serverProcessesGone } from '../pg/postmaster-pid.js';
 import { isRunning, startServer } from '../pg/server.js';
 import type { NodeSpec } from '../spec/schema.js';
@@ -10,17 +10,18 @@ import { quorumMembers } from './sync.js';
 import { withConnection, withSessions, type Connector, type Queryable } from '../pg/sql.js';
 import { applyConfig } from './apply-config.js';
 import { chooseFailoverCandidate, standings, withDiskPositions, type Standing } from './candidate.js';
-import { adminTarget, instanceOf, replicationConninfo, type Cluster } from './context.js';
+import { adminTarget, instanceOf, type Cluster } from './context.js';
 import { saveSpec } from './create.js';
 import { PreconditionError } from './errors.js';
 import type { OnEvent } from './events.js';
 import { fence } from './fence.js';
-import { forgetUpstream } from './follow.js';
+import { forgetUpstream, writeUpstreamOf } from './follow.js';
 import { observeCluster, type NodeObservation } from './observe.js';
 import { promote } from './promote.js';
 import { proveReplication } from './prove.js';
-import { reconcileSlots } from './slots.js';
+import { reconcileSlots, reserveIdleSlots } from './slots.js';
 import { repointAll } from './switchover.js';
+import { withDeadline } from '../util/wait.js';
 
 export interface FailoverOptions {
   readonly to?: string;
@@ -90,55 +91,86 @@ function aheadOf(pick: Standing, all: readonly Standing[]): string[] {
   return all.filter((s) => s.name !== pick.name && s.receivedLsn !== null && s.receivedLsn > pick.receivedLsn!).map((s) => s.name);
 }
 
+/** How a pre-promotion repoint of each follower ended: `attached` ones already stream from the candidate. */
+interface Attachment {
+  /** Makes the followers' slots on the candidate; run on the promoting connection while its reload lands. */
+  readonly makeSlots: (db: Queryable) => Promise<void>;
+  /** Stops followers from loading their new upstream: the promotion failed before their slots were made. */
+  readonly abandon: () => void;
+  /** Per follower: whether it loaded its new upstream. */
+  readonly repoints: ReadonlyArray<Promise<boolean>>;
+}
+
 /**
  * Before the promotion: the running replicas of the lost primary stream from the candidate at
  * once, as cascading standbys. A cascading standby follows its upstream's promotion on the
  * connection it holds, so a synchronous quorum can acknowledge the new primary's first commit
  * without waiting for a repoint after it. Each follower's new upstream is written while its slot
- * is made on the candidate (by `makeSlots`, on the promoting connection while its reload lands),
- * and loaded only once the slot exists: a walreceiver that finds no slot gives up until the retry
- * interval (5 s) has passed. The slots reserve WAL from their replica's first report: it is
- * already streaming, and wal_keep_size holds what it needs until then. `repoints` resolve to
- * whether each follower now follows the candidate (if not, the settle step repoints it).
+ * is made on the candidate, and loaded only once the slot exists: a walreceiver that finds no slot
+ * gives up until the retry interval (5 s) has passed. The slots reserve WAL from their replica's
+ * first report (half the fsyncs to make, on the promotion's path) when wal_keep_size holds the WAL
+ * it needs until then; one whose replica never attaches is made again, reserving, after the
+ * promotion. A follower that is not repointed here is repointed then (settleAround).
  */
-function attachFollowers(next: Cluster, candidate: NodeSpec, followers: readonly NodeSpec[], via: Connector) {
+function attachFollowers(next: Cluster, candidate: NodeSpec, followers: readonly NodeSpec[], via: Connector, onEvent: OnEvent): Attachment {
   let slotsMade: (made: boolean) => void = () => undefined;
   const slots = new Promise<boolean>((resolve) => (slotsMade = resolve));
   const makeSlots = async (db: Queryable): Promise<void> => {
     try {
-      for (const node of followers) await ensurePhysicalSlot(db, node.name, false);
+      const reserve = next.spec.replication.walKeepSizeMb === 0;
+      for (const node of followers) await ensurePhysicalSlot(db, node.name, reserve);
       slotsMade(true);
-    } catch {
+    } catch (error) {
+      onEvent({ type: 'warning', node: candidate.name, message: `could not make its replicas' slots before the promotion (${(error as Error).message}); they are repointed after it` });
       slotsMade(false);
     }
   };
   const repoints = followers.map((node) =>
     via(adminTarget(next, node), async (db) => {
-      await writeUpstream(db, replicationConninfo(next, node, candidate), node.name);
+      await writeUpstreamOf(next, node, candidate, db);
       if (!(await slots)) return false;
       await reloadConf(db);
       return true;
-    }).catch(() => false),
+    }).catch((error: Error) => {
+      onEvent({ type: 'warning', node: node.name, message: `could not point it at ${candidate.name} before the promotion (${error.message}); it is repointed after it` });
+      return false;
+    }),
   );
-  return { makeSlots, repoints, abandon: () => slotsMade(false) };
+  return { makeSlots, abandon: () => slotsMade(false), repoints };
+}
+
+/** Who a promotion left where, for the steps after it. */
+interface Promoted {
+  readonly oldPrimary: NodeSpec;
+  readonly candidate: NodeSpec;
+  /** Replicas holding WAL the candidate lacks: fenced, never repointed. */
+  readonly ahead: readonly string[];
+  /** Replicas attached to the candidate before its promotion, and those of them that are. */
+  readonly followers: readonly NodeSpec[];
+  readonly attached: readonly string[];
+  /** Replicas whose server ran when the candidate was chosen. */
+  readonly running: readonly string[];
 }
 
 /**
- * After a promotion: the new primary forgets its upstream; replicas holding WAL it lacks are
- * fenced, the others not yet attached follow it; then the replicas that were running prove they stream.
+ * After a promotion: the new primary forgets its upstream and gets every replica's slot (one made
+ * ahead for a follower that did not attach is made to reserve WAL); replicas holding WAL it lacks
+ * are fenced, the others not yet attached follow it; then the replicas that were running prove
+ * they stream.
  */
-async function settleAround(cluster: Cluster, oldPrimary: NodeSpec, candidate: NodeSpec, ahead: readonly string[], attached: readonly string[], running: readonly string[], onEvent: OnEvent): Promise<void> {
-  await forgetUpstream(cluster, candidate);
-  await reconcileSlots(cluster, candidate);
-  for (const name of ahead) {
-    onEvent({ type: 'warning', node: name, message: `holds WAL ${candidate.name} lacks; fenced, bring it back with \`pgrepl rejoin ${name}\`` });
+async function settleAround(cluster: Cluster, p: Promoted, onEvent: OnEvent): Promise<void> {
+  await forgetUpstream(cluster, p.candidate);
+  await reconcileSlots(cluster, p.candidate);
+  await reserveIdleSlots(cluster, p.candidate, p.followers.map((n) => n.name).filter((name) => !p.attached.includes(name)));
+  for (const name of p.ahead) {
+    onEvent({ type: 'warning', node: name, message: `holds WAL ${p.candidate.name} lacks; fenced, bring it back with \`pgrepl rejoin ${name}\`` });
     await fence(cluster, nodeNamed(cluster.spec, name)!);
   }
-  for (const name of attached) onEvent({ type: 'step', node: name, message: `now streams from ${candidate.name}` });
-  const unreached = await repointAll(cluster, [oldPrimary.name, candidate.name, ...ahead, ...attached], onEvent);
+  for (const name of p.attached) onEvent({ type: 'step', node: name, message: `now streams from ${p.candidate.name}` });
+  const unreached = await repointAll(cluster, [p.oldPrimary.name, p.candidate.name, ...p.ahead, ...p.attached], onEvent);
   await applyConfig(cluster);
-  const skip = new Set([oldPrimary.name, ...unreached, ...ahead]);
-  await proveReplication(cluster, replicasOf(cluster.spec).filter((n) => running.includes(n.name) && !skip.has(n.name)));
+  const skip = new Set([p.oldPrimary.name, ...unreached, ...p.ahead]);
+  await proveReplication(cluster, replicasOf(cluster.spec).filter((n) => p.running.includes(n.name) && !skip.has(n.name)));
 }
 
 /**
@@ -152,8 +184,32 @@ export function failover(cluster: Cluster, options: FailoverOptions): Promise<Fa
   return withSessions((sessions) => failoverOver(cluster, sessions.with, options));
 }
 
-async function failoverOver(cluster: Cluster, via: Connector, options: FailoverOptions): Promise<FailoverResult> {
-  const started = Date.now();
+/**
+ * The replicas to attach to the candidate before its promotion: running direct replicas of the
+ * lost primary whose position is known and not past the candidate's (one ahead of it, or unknown,
+ * may hold WAL the candidate lacks, and must not be pointed at it before it is judged).
+ */
+function followersOf(cluster: Cluster, oldPrimary: NodeSpec, pick: Standing, all: readonly Standing[], running: readonly string[]): NodeSpec[] {
+  const behind = new Set(all.filter((s) => s.name !== pick.name && s.receivedLsn !== null && s.receivedLsn <= pick.receivedLsn!).map((s) => s.name));
+  return replicasOf(cluster.spec).filter((n) => n.upstream === oldPrimary.name && running.includes(n.name) && behind.has(n.name));
+}
+
+interface Choice {
+  readonly oldPrimary: NodeSpec;
+  readonly candidate: NodeSpec;
+  readonly pick: Standing;
+  readonly all: readonly Standing[];
+  /** Replicas whose server runs, as the deciding look saw them. */
+  readonly running: readonly string[];
+  readonly fenced: { readonly wasRunning: boolean };
+}
+
+/**
+ * Fences the old primary and picks the candidate: refuses while the primary may still take writes
+ * (unless forced), compares running replicas by position and stopped ones by the WAL on their disk,
+ * and starts the pick if it is stopped.
+ */
+async function fenceAndChoose(cluster: Cluster, via: Connector, options: FailoverOptions): Promise<Choice> {
   const oldPrimary = primaryOf(cluster.spec);
   const replicas = replicasOf(cluster.spec);
   const [health, firstLook] = await Promise.all([primaryHealth(cluster, oldPrimary), observeCluster(cluster, replicas, { via, positionsOnly: true })]);
@@ -177,25 +233,53 @@ async function failoverOver(cluster: Cluster, via: Connector, options: FailoverO
     options.onEvent({ type: 'step', node: candidate.name, message: 'starting it: it is stopped but holds the most WAL' });
     await startServer(instanceOf(cluster, candidate));
   }
+  const running = look.filter((o) => o.running).map((o) => o.node.name);
+  return { oldPrimary, candidate, pick, all, running, fenced };
+}
+
+/** A follower's repoint that has not ended by then is left to the settle step. */
+const REPOINT_WAIT_MS = 10_000;
+
+/** The names of the followers whose repoint ended attached (waiting at most REPOINT_WAIT_MS). */
+async function attachedFollowers(followers: readonly NodeSpec[], attach: Attachment): Promise<string[]> {
+  const repointed = await Promise.all(attach.repoints.map((r) => withDeadline(r, REPOINT_WAIT_MS, false)));
+  return followers.filter((_, i) => repointed[i]).map((n) => n.name);
+}
+
+/**
+ * Promotes the candidate with the followers attached to it first. If the promotion fails, says
+ * which followers were already pointed at the candidate before rethrowing: they cascade from it,
+ * and a second `pgrepl failover` picks it again if it is still the most advanced.
+ */
+async function promoteWithFollowers(next: Cluster, candidate: NodeSpec, followers: readonly NodeSpec[], via: Connector, onEvent: OnEvent): Promise<Attachment> {
+  const attach = attachFollowers(next, candidate, followers, via, onEvent);
+  try {
+    await promote(next, candidate, { via, whileReloading: attach.makeSlots });
+    return attach;
+  } catch (error) {
+    attach.abandon();
+    for (const name of await attachedFollowers(followers, attach)) {
+      onEvent({ type: 'warning', node: name, message: `streams from ${candidate.name}, which was not promoted; run \`pgrepl failover\` again` });
+    }
+    throw error;
+  }
+}
+
+async function failoverOver(cluster: Cluster, via: Connector, options: FailoverOptions): Promise<FailoverResult> {
+  const started = Date.now();
+  const { oldPrimary, candidate, pick, all, running, fenced } = await fenceAndChoose(cluster, via, options);
   // Members of the synchronous quorum whose WAL could not be compared: an acknowledged commit may be only there.
   const uncompared = quorumMembers(cluster.spec).filter((name) => !all.some((s) => s.name === name && s.receivedLsn !== null));
   const ahead = aheadOf(pick, all);
-  const running = look.filter((o) => o.running).map((o) => o.node.name);
-  const followers = replicas.filter((n) => n.upstream === oldPrimary.name && n.name !== candidate.name && running.includes(n.name) && !ahead.includes(n.name));
   const next = { ...cluster, spec: withNewPrimary(cluster.spec, candidate.name) };
   const decided = Date.now();
   options.onEvent({ type: 'step', node: candidate.name, message: `promoting (received up to ${formatLsn(pick.receivedLsn!)})` });
-  const attach = attachFollowers(next, candidate, followers, via);
-  try {
-    await promote(next, candidate, { via, whileReloading: attach.makeSlots });
-  } finally {
-    attach.abandon(); // the promotion failed before making the slots: followers stay where they are
-  }
-  const repointed = await Promise.all(attach.repoints);
-  const attached = followers.filter((_, i) => repointed[i]).map((n) => n.name);
+  const followers = followersOf(cluster, oldPrimary, pick, all, running);
+  const attach = await promoteWithFollowers(next, candidate, followers, via, options.onEvent);
   const promotedInMs = Date.now() - decided;
   const saved = await saveSpec(cluster, next.spec);
-  await settleAround(saved, oldPrimary, candidate, ahead, attached, running, options.onEvent);
+  const attached = await attachedFollowers(followers, attach);
+  await settleAround(saved, { oldPrimary, candidate, ahead, followers, attached, running }, options.onEvent);
   const end = await storedWalEnd(saved, oldPrimary.name);
   return {
     from: oldPrimary.name,

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { editAutoConf } from '../pg/auto-conf.js';
-import { configuredUpstream, setUpstream } from '../pg/queries.js';
+import { autoConfValue, editAutoConf } from '../pg/auto-conf.js';
+import { configuredUpstream, reloadConf, setUpstream, writeUpstream } from '../pg/queries.js';
 import { isRunning } from '../pg/server.js';
-import { withConnection, type Connector } from '../pg/sql.js';
+import { withConnection, type Connector, type Queryable } from '../pg/sql.js';
 import type { NodeSpec } from '../spec/schema.js';
 import { adminTarget, instanceOf, replicationConninfo, type Cluster } from './context.js';
 import { inspectNodeData } from './node-data.js';
@@ -24,7 +24,20 @@ export async function followWhileStopped(cluster: Cluster, node: NodeSpec, upstr
 
 /** Points a running standby at a new upstream: PostgreSQL 13+ restarts its walreceiver on reload. */
 export async function followWhileRunning(cluster: Cluster, node: NodeSpec, upstream: NodeSpec, via: Connector = withConnection): Promise<void> {
-  await via(adminTarget(cluster, node), (db) => setUpstream(db, replicationConninfo(cluster, node, upstream), node.name));
+  await via(adminTarget(cluster, node), async (db) => {
+    await writeUpstreamOf(cluster, node, upstream, db);
+    await reloadConf(db);
+  });
+}
+
+/**
+ * Writes a running standby's new upstream over `db` (a connection to it) without reloading. Its
+ * slot is always named after it: the slot line is written only when the file does not say so already.
+ */
+export async function writeUpstreamOf(cluster: Cluster, node: NodeSpec, upstream: NodeSpec, db: Queryable): Promise<void> {
+  const autoConf = await cluster.layout.readFile(join(cluster.layout.dataDir(node.name), 'postgresql.auto.conf')).catch(() => '');
+  const slotWritten = autoConfValue(autoConf, 'primary_slot_name') === node.name;
+  await writeUpstream(db, replicationConninfo(cluster, node, upstream), slotWritten ? undefined : node.name);
 }
 
 /** Clears a promoted node's recovery settings, so its config no longer names its old upstream. */

@@ -3,7 +3,9 @@ import { withConnection, type Connector, type Queryable } from '../pg/sql.js';
 import type { NodeSpec } from '../spec/schema.js';
 import { waitFor } from '../util/wait.js';
 import { writeServerFiles } from './configure.js';
-import { adminTarget, type Cluster } from './context.js';
+import { reloadServer } from '../pg/server.js';
+import { onInterrupt } from '../util/cleanup.js';
+import { adminTarget, instanceOf, type Cluster } from './context.js';
 
 /**
  * While a standby's upstream is unreachable, PostgreSQL (15 at least) can notice a promote request
@@ -25,17 +27,20 @@ export interface PromoteOptions {
 /**
  * Promotes a standby and returns once it accepts writes. `next` is the cluster as it will be, with
  * `node` its primary: the node's files are written for that (its synchronous quorum included) with
- * the short retry interval, and one connection reloads them and waits until the reload has landed
- * (a reload is a signal, it lands asynchronously), so the new primary enforces its quorum from its
- * first commit; then it asks for promotion and polls pg_is_in_recovery() every 2 ms
- * (pg_promote(wait => true) checks only every 100 ms).
+ * the short retry interval, and one connection reloads them and waits until its own session has
+ * read them: the postmaster had then read them and signalled every process, the startup process
+ * before the later promote request. (Which standbys count for the quorum is each walsender's own
+ * reading; that a quorum is wanted at all is shared state the checkpointer keeps, already on
+ * before when sync > 0, as failover and switchover keep `sync`.) Then it asks for promotion and
+ * polls pg_is_in_recovery() every 2 ms (pg_promote(wait => true) checks only every 100 ms).
  */
 export async function promote(next: Cluster, node: NodeSpec, options: PromoteOptions = {}): Promise<void> {
   const { via = withConnection, timeoutMs = 30_000, whileReloading } = options;
-  const target = adminTarget(next, node);
-  await writeServerFiles(next, node, { walRetrieveRetryInterval: PROMOTION_RETRY_INTERVAL });
+  const reset = (): Promise<void> => resetRetryInterval(next, node);
+  const forgetReset = onInterrupt(reset);
   try {
-    await via(target, async (db) => {
+    await writeServerFiles(next, node, { walRetrieveRetryInterval: PROMOTION_RETRY_INTERVAL });
+    await via(adminTarget(next, node), async (db) => {
       const before = await reloadConf(db);
       await whileReloading?.(db);
       await waitFor(async () => ((await confLoadTime(db)) !== before ? true : undefined), {
@@ -47,7 +52,22 @@ export async function promote(next: Cluster, node: NodeSpec, options: PromoteOpt
       await waitFor(async () => ((await isInRecovery(db)) ? undefined : true), { what: `${node.name} to finish promotion`, timeoutMs, intervalMs: 2 });
     });
   } finally {
+    forgetReset();
+    await reset();
+  }
+}
+
+/**
+ * Puts the node's files back to what the spec says and has the server read them, by signal, so it
+ * works while the server refuses connections. Never throws: it runs in `finally` and on interrupt,
+ * where an error of its own would hide the one that matters; a file it cannot write is rewritten
+ * from the spec by the next command that touches the node.
+ */
+async function resetRetryInterval(next: Cluster, node: NodeSpec): Promise<void> {
+  try {
     await writeServerFiles(next, node);
-    await via(target, reloadConf).catch(() => undefined); // a server that cannot be reached reads its files when it starts
+    await reloadServer(instanceOf(next, node));
+  } catch {
+    /* see above */
   }
 }

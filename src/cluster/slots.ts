@@ -24,6 +24,22 @@ export async function reconcileSlotsOn(db: Queryable, cluster: Cluster, node: No
   }
 }
 
+/**
+ * Makes the named slots on `node` reserve WAL: one that is inactive and reserves none (made ahead
+ * for a replica that then never connected) is made again, reserving. Only for slots whose replica
+ * is known not to be connecting: it would find its slot gone for a moment.
+ */
+export async function reserveIdleSlots(cluster: Cluster, node: NodeSpec, names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
+  await withConnection(adminTarget(cluster, node), async (db) => {
+    for (const slot of await physicalSlots(db)) {
+      if (!names.includes(slot.name) || slot.active || slot.restartLsn !== null) continue;
+      await dropSlot(db, slot.name);
+      await ensurePhysicalSlot(db, slot.name);
+    }
+  });
+}
+
 /** Drops `slot` on `node` once its walsender has gone (a just-stopped replica's may linger briefly). */
 export async function dropSlotWhenInactive(cluster: Cluster, node: NodeSpec, slot: string): Promise<void> {
   await withConnection(adminTarget(cluster, node), async (db) => {

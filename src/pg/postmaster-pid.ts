@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { readFileNoFollowSync } from '../util/safe-fs.js';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -16,7 +17,7 @@ export interface PostmasterPid {
 export async function readPostmasterPid(dataDir: string): Promise<PostmasterPid | null> {
   let text: string;
   try {
-    text = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8');
+    text = readFileNoFollowSync(join(dataDir, 'postmaster.pid')); // in a directory the server user owns
   } catch {
     return null;
   }

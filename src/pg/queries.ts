@@ -173,13 +173,15 @@ export async function setUpstream(db: Queryable, conninfo: string | null, slot: 
   await reloadConf(db);
 }
 
-/** Writes a standby's upstream into postgresql.auto.conf; the server acts on it at its next reload. */
-export async function writeUpstream(db: Queryable, conninfo: string | null, slot: string | null): Promise<void> {
+/**
+ * Writes a standby's upstream into postgresql.auto.conf; the server acts on it at its next reload.
+ * `slot` undefined leaves the slot line as the file has it: each ALTER SYSTEM rewrites and fsyncs
+ * the file, and a repoint usually keeps the slot's name.
+ */
+export async function writeUpstream(db: Queryable, conninfo: string | null, slot: string | null | undefined): Promise<void> {
   await db.query(conninfo === null ? 'ALTER SYSTEM RESET primary_conninfo' : `ALTER SYSTEM SET primary_conninfo = ${quoteLiteral(conninfo)}`);
-  // Each ALTER SYSTEM rewrites and fsyncs postgresql.auto.conf; a repoint usually keeps the slot name.
-  if ((await currentSetting(db, 'primary_slot_name')) !== (slot ?? '')) {
-    await db.query(slot === null ? 'ALTER SYSTEM RESET primary_slot_name' : `ALTER SYSTEM SET primary_slot_name = ${quoteLiteral(slot)}`);
-  }
+  if (slot === undefined) return;
+  await db.query(slot === null ? 'ALTER SYSTEM RESET primary_slot_name' : `ALTER SYSTEM SET primary_slot_name = ${quoteLiteral(slot)}`);
 }
 
 export async function dropSlot(db: Queryable, name: string): Promise<boolean> {

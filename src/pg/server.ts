@@ -66,6 +66,17 @@ export async function stopServer(instance: Instance, mode: ShutdownMode = 'fast'
   return true;
 }
 
+/**
+ * Asks a running server to reload its configuration files, by the signal `pg_ctl reload` sends:
+ * no connection needed, so it works while the server refuses connections. False if it is not running.
+ */
+export async function reloadServer(instance: Instance): Promise<boolean> {
+  const running = await livePostmaster(instance.dataDir);
+  if (!running) return false;
+  process.kill(running.pid, 'SIGHUP');
+  return true;
+}
+
 export async function isRunning(instance: Instance): Promise<boolean> {
   return (await livePostmaster(instance.dataDir)) !== null;
 }

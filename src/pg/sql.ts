@@ -29,8 +29,9 @@ function describe(target: ConnectionTarget): string {
 }
 
 /** A connected client; a refused or timed-out connection becomes a PostgresUnreachableError. */
-async function connect(target: ConnectionTarget, timeoutMs: number): Promise<pg.Client> {
+async function connect(target: ConnectionTarget, timeoutMs: number, queryTimeoutMs?: number): Promise<pg.Client> {
   const client = new pg.Client({
+    ...(queryTimeoutMs === undefined ? {} : { query_timeout: queryTimeoutMs }),
     host: target.host,
     port: target.port,
     user: target.user,
@@ -86,12 +87,15 @@ export function withConnection<T>(target: ConnectionTarget, work: (db: Queryable
 export type Connector = <T>(target: ConnectionTarget, work: (db: Queryable) => Promise<T>, timeoutMs?: number) => Promise<T>;
 
 /**
- * Connections held open for the length of one operation, one per server, opened on first use.
- * A failover speaks to the same few servers at every step of its critical path, where a SCRAM
- * handshake per step would cost more than the promotion itself. Callers sharing a session must
- * not hold a transaction open across awaits.
+ * Connections held open for the length of one operation, one per server (and user and database),
+ * opened on first use. A failover speaks to the same few servers at every step of its critical
+ * path, where a SCRAM handshake per step would cost more than the promotion itself. Callers sharing
+ * a session must not hold a transaction open across awaits. A `timeoutMs` given to `with` bounds
+ * the connection attempt, when it is the one that opens it; every query is bounded by
+ * QUERY_TIMEOUT_MS, so a server that stops answering cannot hold the operation forever.
  */
 export class Sessions {
+  static readonly QUERY_TIMEOUT_MS = 30_000;
   readonly #clients = new Map<string, Promise<pg.Client>>();
 
   /** A Connector over these sessions: `work` runs on the held connection, which stays open. */
@@ -105,10 +109,10 @@ export class Sessions {
   };
 
   #client(target: ConnectionTarget, timeoutMs: number): Promise<pg.Client> {
-    const key = `${target.host}:${target.port}:${target.user}`;
+    const key = `${target.host}:${target.port}:${target.user}:${target.database ?? 'postgres'}`;
     let client = this.#clients.get(key);
     if (!client) {
-      const opening = connect(target, timeoutMs);
+      const opening = connect(target, timeoutMs, Sessions.QUERY_TIMEOUT_MS);
       client = opening;
       this.#clients.set(key, opening);
       // Neither a refused nor a closed connection is kept: the server may be (re)started later in the operation.

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fchownSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /**
@@ -15,9 +15,14 @@ export async function readFileNoFollow(path: string): Promise<string> {
   return readFileNoFollowSync(path);
 }
 
+/**
+ * Reads a regular file, refusing a symlink in its place; a FIFO (which would block the process on
+ * open and read) is refused too, opened without waiting for a writer.
+ */
 export function readFileNoFollowSync(path: string): string {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
+    if (!fstatSync(fd).isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: 'EINVAL' });
     return readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);

@@ -25,3 +25,14 @@ export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undef
     await sleep(interval);
   }
 }
+
+/** `promise`'s value, or `fallback` if it has not settled within `ms`; the timer never outlives it. */
+export async function withDeadline<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
