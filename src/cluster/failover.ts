@@ -194,6 +194,24 @@ function followersOf(cluster: Cluster, oldPrimary: NodeSpec, pick: Standing, all
   return replicasOf(cluster.spec).filter((n) => n.upstream === oldPrimary.name && running.includes(n.name) && behind.has(n.name));
 }
 
+/**
+ * A replica that already runs as a primary was promoted by something pgrepl did not record (an
+ * interrupted failover, a hand-run pg_promote). Promoting another beside it would be split brain:
+ * it may only be adopted, by naming it with --to, and only if it is the only one.
+ */
+function refuseOtherPrimaries(look: readonly NodeObservation[], to: string | undefined): void {
+  const primaries = look.filter((o) => o.position !== null && !o.position.inRecovery).map((o) => o.node.name);
+  if (primaries.length === 0 || (primaries.length === 1 && primaries[0] === to)) return;
+  if (primaries.length > 1) {
+    throw new PreconditionError(`replicas ${primaries.join(', ')} all run as primaries; pgrepl will not choose between them`, {
+      hint: 'stop all but the one whose writes you keep, then `pgrepl failover --to NAME` for that one',
+    });
+  }
+  throw new PreconditionError(`replica ${primaries[0]} already runs as a primary (promoted by a failover that did not finish, or by hand)`, {
+    hint: `make it the primary with \`pgrepl failover --to ${primaries[0]}\`, or stop it first`,
+  });
+}
+
 interface Choice {
   readonly oldPrimary: NodeSpec;
   readonly candidate: NodeSpec;
@@ -219,6 +237,7 @@ async function fenceAndChoose(cluster: Cluster, via: Connector, options: Failove
       hint: 'use `pgrepl switchover` for a planned change without lost writes, or pass --force to fence it and fail over anyway',
     });
   }
+  refuseOtherPrimaries(firstLook, options.to);
   const onDisk = await stoppedPositions(cluster, firstLook);
   chooseFailoverCandidate(withDiskPositions(standings(cluster.spec, firstLook), onDisk), options.to, options.force); // refuse before fencing anything
   options.onEvent({ type: 'step', node: oldPrimary.name, message: 'fencing: stopped if running, marked diverged' });
@@ -229,7 +248,7 @@ async function fenceAndChoose(cluster: Cluster, via: Connector, options: Failove
   const all = withDiskPositions(standings(cluster.spec, look), onDisk);
   const pick = chooseFailoverCandidate(all, options.to, options.force);
   const candidate = nodeNamed(cluster.spec, pick.name)!;
-  if (!pick.running) {
+  if (!pick.running && !look.some((o) => o.node.name === pick.name && o.running)) {
     options.onEvent({ type: 'step', node: candidate.name, message: 'starting it: it is stopped but holds the most WAL' });
     await startServer(instanceOf(cluster, candidate));
   }

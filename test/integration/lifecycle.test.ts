@@ -220,3 +220,23 @@ test('sync failover with every replica stopped: the one holding the acknowledged
   const status = await pgreplJson<ClusterStatus>(['status', '--dir', dir]);
   assert.deepEqual(status.nodes.map((n) => [n.name, n.state]), [['pg1', 'diverged'], ['pg2', 'primary'], ['pg3', 'streaming']]);
 });
+
+test('a replica promoted behind pgrepl\'s back is never doubled: failover refuses until told to adopt it, then makes it the primary', async (t) => {
+  const { bindir } = await findBinaries();
+  const dir = await clusterDir(t);
+  const port = await freePortBlock(3);
+  await pgreplJson(['up', '--dir', dir, '--replicas', '2', '--port', String(port)]);
+  await stopNode(dir, 'pg1', 'SIGKILL');
+  await psql(bindir, await url(dir, 'pg3'), 'SELECT pg_promote()');
+
+  const refused = await pgrepl(['failover', '--dir', dir]);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /replica pg3 already runs as a primary/);
+  assert.match(refused.stderr, /pgrepl failover --to pg3/);
+  assert.equal(await psql(bindir, await url(dir, 'pg2'), 'SELECT pg_is_in_recovery()'), 't', 'the refusal promoted nothing');
+
+  const adopted = await pgreplJson<{ to: string }>(['failover', '--to', 'pg3', '--dir', dir]);
+  assert.equal(adopted.to, 'pg3');
+  const status = await pgreplJson<ClusterStatus>(['status', '--dir', dir]);
+  assert.deepEqual(status.nodes.map((n) => [n.name, n.upstream, n.state]), [['pg1', 'pg3', 'diverged'], ['pg2', 'pg3', 'streaming'], ['pg3', null, 'primary']]);
+});
