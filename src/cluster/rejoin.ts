@@ -47,9 +47,14 @@ async function rewindOnto(cluster: Cluster, node: NodeSpec, upstream: NodeSpec, 
   // pg_rewind runs as the server user and needs a superuser connection: it gets the password in a
   // passfile of its own for the duration (the cluster's superuser passfile stays the admin's).
   const passfile = join(cluster.layout.nodeDir(node.name), '.rewind.pgpass');
+  // An uncleanly stopped target (a replica fenced with an immediate shutdown) is recovered by
+  // pg_rewind in single-user mode, which refuses standby mode: the signal files go, and
+  // followWhileStopped writes standby.signal again afterwards.
+  const dataDir = cluster.layout.dataDir(node.name);
+  await Promise.all(['standby.signal', 'recovery.signal'].map((file) => rm(join(dataDir, file), { force: true })));
   await cluster.layout.writeFile(passfile, renderPassfile([cluster.secrets.superuser]), 0o600, 'server');
   try {
-    await rewind({ bin: cluster.bin, user: cluster.user, dataDir: cluster.layout.dataDir(node.name), sourceConninfo: superuserConninfo(cluster, upstream, passfile), cwd: cluster.layout.nodeDir(node.name) });
+    await rewind({ bin: cluster.bin, user: cluster.user, dataDir, sourceConninfo: superuserConninfo(cluster, upstream, passfile), cwd: cluster.layout.nodeDir(node.name) });
   } catch (error) {
     if (!(error instanceof PgCommandError)) throw error;
     const reason = error.message.split('\n').find((l) => /error:/.test(l)) ?? error.message.split('\n')[0];

@@ -240,3 +240,28 @@ test('a replica promoted behind pgrepl\'s back is never doubled: failover refuse
   const status = await pgreplJson<ClusterStatus>(['status', '--dir', dir]);
   assert.deepEqual(status.nodes.map((n) => [n.name, n.upstream, n.state]), [['pg1', 'pg3', 'diverged'], ['pg2', 'pg3', 'streaming'], ['pg3', null, 'primary']]);
 });
+
+test('failover --to a replica behind another is refused, and with --force the one ahead is fenced, then rejoins', async (t) => {
+  const { bindir } = await findBinaries();
+  const dir = await clusterDir(t);
+  const port = await freePortBlock(3);
+  await pgreplJson(['up', '--dir', dir, '--replicas', '2', '--port', String(port)]);
+  await stopNode(dir, 'pg3', 'SIGINT');
+  await psql(bindir, await url(dir), 'CREATE TABLE late_rows AS SELECT generate_series(1, 1000) AS id');
+  await waitForPsql(bindir, await url(dir, 'pg2'), 'SELECT count(*) FROM late_rows', '1000', 'the rows on pg2');
+  await stopNode(dir, 'pg1', 'SIGKILL');
+
+  const refused = await pgrepl(['failover', '--to', 'pg3', '--dir', dir]);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /pg3 has received \d+ bytes less WAL than pg2/);
+
+  const forced = await pgrepl(['failover', '--to', 'pg3', '--force', '--dir', dir]);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.match(forced.stderr, /pg2.*holds WAL pg3 lacks; fenced/);
+  const status = await pgreplJson<ClusterStatus>(['status', '--dir', dir]);
+  assert.deepEqual(status.nodes.map((n) => [n.name, n.state]), [['pg1', 'diverged'], ['pg2', 'diverged'], ['pg3', 'primary']]);
+
+  const rejoined = await pgreplJson<{ method: string; upstream: string }>(['rejoin', 'pg2', '--dir', dir]);
+  assert.deepEqual([rejoined.method, rejoined.upstream], ['rewind', 'pg3']);
+  assert.equal((await pgreplJson<ClusterStatus>(['status', '--dir', dir])).nodes[1]!.state, 'streaming');
+});
