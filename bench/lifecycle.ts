@@ -34,7 +34,7 @@ export async function switchoverScenario(): Promise<Record<string, number>> {
   const windows: number[] = [];
   const totals: number[] = [];
   let lost = 0;
-  await withCluster(user, ['--replicas', '2'], async (dir, port) => {
+  await withCluster(user, ['--replicas', '2', ...(process.env.BENCH_SYNC ? ['--sync', process.env.BENCH_SYNC] : [])], async (dir, port) => {
     const password = await superuserPassword(dir);
     const ports = [port, port + 1, port + 2];
     await createTable(port, password);

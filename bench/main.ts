@@ -3,7 +3,8 @@ import { failoverScenario, switchoverScenario } from './lifecycle.js';
 
 /**
  * `npm run bench [scenario...]`: pgrepl against the raw PostgreSQL tools, measured in the same run
- * on this machine; each scenario prints medians and ratios to its floor. BENCH_RUNS sets the runs.
+ * on this machine; each scenario prints medians and ratios to its floor. BENCH_RUNS sets the runs;
+ * BENCH_SYNC=K runs the switchover scenario under an ANY K quorum.
  */
 const scenarios: Record<string, () => Promise<Record<string, number>>> = {
   bootstrap,

@@ -2,7 +2,7 @@ import { controlData } from '../pg/controldata.js';
 import { formatLsn, lsnDistance, type Lsn } from '../pg/lsn.js';
 import { walEnd } from '../pg/wal-end.js';
 import { nodeNamed, primaryOf, replicasOf, withNewPrimary } from '../spec/topology.js';
-import { ensurePhysicalSlot, reloadConf, serverPosition } from '../pg/queries.js';
+import { ensurePhysicalSlot, serverPosition } from '../pg/queries.js';
 import { serverProcessesGone } from '../pg/postmaster-pid.js';
 import { isRunning, startServer } from '../pg/server.js';
 import type { NodeSpec } from '../spec/schema.js';
@@ -15,13 +15,13 @@ import { saveSpec } from './create.js';
 import { PreconditionError } from './errors.js';
 import type { OnEvent } from './events.js';
 import { fence } from './fence.js';
-import { forgetUpstream, writeUpstreamOf } from './follow.js';
+import { forgetUpstream } from './follow.js';
 import { observeCluster, type NodeObservation } from './observe.js';
 import { promote } from './promote.js';
 import { proveReplication } from './prove.js';
 import { reconcileSlots, reserveIdleSlots } from './slots.js';
 import { repointAll } from './switchover.js';
-import { withDeadline } from '../util/wait.js';
+import { attachedNames, repointAhead } from './attach.js';
 
 export interface FailoverOptions {
   readonly to?: string;
@@ -91,7 +91,7 @@ function aheadOf(pick: Standing, all: readonly Standing[]): string[] {
   return all.filter((s) => s.name !== pick.name && s.receivedLsn !== null && s.receivedLsn > pick.receivedLsn!).map((s) => s.name);
 }
 
-/** How a pre-promotion repoint of each follower ended: `attached` ones already stream from the candidate. */
+/** The followers' repoints ahead of the promotion, and the slots they wait for. */
 interface Attachment {
   /** Makes the followers' slots on the candidate; run on the promoting connection while its reload lands. */
   readonly makeSlots: (db: Queryable) => Promise<void>;
@@ -102,19 +102,15 @@ interface Attachment {
 }
 
 /**
- * Before the promotion: the running replicas of the lost primary stream from the candidate at
- * once, as cascading standbys. A cascading standby follows its upstream's promotion on the
- * connection it holds, so a synchronous quorum can acknowledge the new primary's first commit
- * without waiting for a repoint after it. Each follower's new upstream is written while its slot
- * is made on the candidate, and loaded only once the slot exists: a walreceiver that finds no slot
- * gives up until the retry interval (5 s) has passed. The slots reserve WAL from their replica's
- * first report (half the fsyncs to make, on the promotion's path) when wal_keep_size holds the WAL
- * it needs until then; one whose replica never attaches is made again, reserving, after the
- * promotion. A follower that is not repointed here is repointed then (settleAround).
+ * Before the promotion, the running replicas of the lost primary are repointed to the candidate
+ * (see repointAhead), through slots made on it on the promoting connection. The slots reserve WAL
+ * from their replica's first report (half the fsyncs to make, on the promotion's path) when
+ * wal_keep_size holds the WAL it needs until then; one whose replica never attaches is made again,
+ * reserving, after the promotion (settleAround).
  */
 function attachFollowers(next: Cluster, candidate: NodeSpec, followers: readonly NodeSpec[], via: Connector, onEvent: OnEvent): Attachment {
   let slotsMade: (made: boolean) => void = () => undefined;
-  const slots = new Promise<boolean>((resolve) => (slotsMade = resolve));
+  const slotsReady = new Promise<boolean>((resolve) => (slotsMade = resolve));
   const makeSlots = async (db: Queryable): Promise<void> => {
     try {
       const reserve = next.spec.replication.walKeepSizeMb === 0;
@@ -125,18 +121,7 @@ function attachFollowers(next: Cluster, candidate: NodeSpec, followers: readonly
       slotsMade(false);
     }
   };
-  const repoints = followers.map((node) =>
-    via(adminTarget(next, node), async (db) => {
-      await writeUpstreamOf(next, node, candidate, db);
-      if (!(await slots)) return false;
-      await reloadConf(db);
-      return true;
-    }).catch((error: Error) => {
-      onEvent({ type: 'warning', node: node.name, message: `could not point it at ${candidate.name} before the promotion (${error.message}); it is repointed after it` });
-      return false;
-    }),
-  );
-  return { makeSlots, abandon: () => slotsMade(false), repoints };
+  return { makeSlots, abandon: () => slotsMade(false), repoints: repointAhead(next, candidate, followers, slotsReady, via, onEvent) };
 }
 
 /** Who a promotion left where, for the steps after it. */
@@ -185,11 +170,14 @@ export function failover(cluster: Cluster, options: FailoverOptions): Promise<Fa
 }
 
 /**
- * The replicas to attach to the candidate before its promotion: running direct replicas of the
- * lost primary whose position is known and not past the candidate's (one ahead of it, or unknown,
- * may hold WAL the candidate lacks, and must not be pointed at it before it is judged).
+ * The replicas to attach to the candidate before its promotion: under a synchronous quorum (which
+ * its first commit waits for; without one the repoints would only compete with the promotion),
+ * running direct replicas of the lost primary whose position is known and not past the
+ * candidate's (one ahead of it, or unknown, may hold WAL the candidate lacks, and must not be
+ * pointed at it before it is judged).
  */
 function followersOf(cluster: Cluster, oldPrimary: NodeSpec, pick: Standing, all: readonly Standing[], running: readonly string[]): NodeSpec[] {
+  if (cluster.spec.replication.sync === 0) return [];
   const behind = new Set(all.filter((s) => s.name !== pick.name && s.receivedLsn !== null && s.receivedLsn <= pick.receivedLsn!).map((s) => s.name));
   return replicasOf(cluster.spec).filter((n) => n.upstream === oldPrimary.name && running.includes(n.name) && behind.has(n.name));
 }
@@ -256,15 +244,6 @@ async function fenceAndChoose(cluster: Cluster, via: Connector, options: Failove
   return { oldPrimary, candidate, pick, all, running, fenced };
 }
 
-/** A follower's repoint that has not ended by then is left to the settle step. */
-const REPOINT_WAIT_MS = 10_000;
-
-/** The names of the followers whose repoint ended attached (waiting at most REPOINT_WAIT_MS). */
-async function attachedFollowers(followers: readonly NodeSpec[], attach: Attachment): Promise<string[]> {
-  const repointed = await Promise.all(attach.repoints.map((r) => withDeadline(r, REPOINT_WAIT_MS, false)));
-  return followers.filter((_, i) => repointed[i]).map((n) => n.name);
-}
-
 /**
  * Promotes the candidate with the followers attached to it first. If the promotion fails, says
  * which followers were already pointed at the candidate before rethrowing: they cascade from it,
@@ -277,7 +256,7 @@ async function promoteWithFollowers(next: Cluster, candidate: NodeSpec, follower
     return attach;
   } catch (error) {
     attach.abandon();
-    for (const name of await attachedFollowers(followers, attach)) {
+    for (const name of await attachedNames(followers, attach.repoints)) {
       onEvent({ type: 'warning', node: name, message: `streams from ${candidate.name}, which was not promoted; run \`pgrepl failover\` again` });
     }
     throw error;
@@ -297,7 +276,7 @@ async function failoverOver(cluster: Cluster, via: Connector, options: FailoverO
   const attach = await promoteWithFollowers(next, candidate, followers, via, options.onEvent);
   const promotedInMs = Date.now() - decided;
   const saved = await saveSpec(cluster, next.spec);
-  const attached = await attachedFollowers(followers, attach);
+  const attached = await attachedNames(followers, attach.repoints);
   await settleAround(saved, { oldPrimary, candidate, ahead, followers, attached, running }, options.onEvent);
   const end = await storedWalEnd(saved, oldPrimary.name);
   return {

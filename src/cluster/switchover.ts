@@ -7,6 +7,7 @@ import type { NodeSpec } from '../spec/schema.js';
 import { nodeNamed, primaryOf, withNewPrimary } from '../spec/topology.js';
 import { waitFor } from '../util/wait.js';
 import { applyConfig } from './apply-config.js';
+import { attachedNames, repointAhead } from './attach.js';
 import { chooseSwitchoverCandidate, standings } from './candidate.js';
 import { writeServerFiles } from './configure.js';
 import { adminTarget, instanceOf, type Cluster } from './context.js';
@@ -91,12 +92,20 @@ export async function switchover(cluster: Cluster, options: SwitchoverOptions): 
     throw error;
   }
   options.onEvent({ type: 'step', node: candidate.name, message: `promoting (replayed past ${formatLsn(shutdown.checkpointLsn)})` });
+  // Under a synchronous quorum the other replicas stream from the candidate while it is promoted
+  // (their slots were made on it above), so the quorum is there for its first commit; without one
+  // they are repointed after, off the write pause. Only now: the candidate has every record of the
+  // old primary, so none of them can be ahead of it.
+  const followers = cluster.spec.replication.sync === 0 ? [] : observations.filter((o) => o.node.upstream === oldPrimary.name && o.node.name !== candidate.name && o.position?.inRecovery).map((o) => o.node);
+  const repoints = repointAhead(next, candidate, followers, Promise.resolve(true), withConnection, options.onEvent);
   await promote(next, candidate);
   const writeUnavailableMs = Date.now() - pauseStarted;
   const saved = await saveSpec(cluster, next.spec);
+  const attached = await attachedNames(followers, repoints);
+  for (const name of attached) options.onEvent({ type: 'step', node: name, message: `now streams from ${candidate.name}` });
 
   await forgetUpstream(saved, candidate);
-  const unreached = await repointAll(saved, [oldPrimary.name, candidate.name], options.onEvent);
+  const unreached = await repointAll(saved, [oldPrimary.name, candidate.name, ...attached], options.onEvent);
   options.onEvent({ type: 'step', node: oldPrimary.name, message: `restarting as a replica of ${candidate.name}` });
   await restartAsReplica(saved, nodeNamed(saved.spec, oldPrimary.name)!, candidate);
   await applyConfig(saved);
