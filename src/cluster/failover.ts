@@ -15,7 +15,8 @@ import { saveSpec } from './create.js';
 import { PreconditionError } from './errors.js';
 import type { OnEvent } from './events.js';
 import { fence } from './fence.js';
-import { forgetUpstream } from './follow.js';
+import { followWhileStopped, forgetUpstream } from './follow.js';
+import { adoptionOf, describeAdoption, withAdoption, type Adoption } from './adopt.js';
 import { observeCluster, type NodeObservation } from './observe.js';
 import { promote } from './promote.js';
 import { proveReplication } from './prove.js';
@@ -44,25 +45,41 @@ export interface FailoverResult {
   readonly fenced: { readonly node: string; readonly wasRunning: boolean };
 }
 
+/** What the pg_wal and control file of the stopped replicas say. */
+interface StoppedReplicas {
+  /** Where each one's received WAL ends. */
+  readonly positions: ReadonlyMap<string, Lsn>;
+  /** Those whose control file says they last ran as a primary (promoted, then stopped). */
+  readonly primaries: readonly string[];
+}
+
 /**
  * Where each stopped replica's received WAL ends, read from its pg_wal: a synchronous quorum member
  * that is down may hold the only copy of an acknowledged commit, so it must be compared too.
  */
-async function stoppedPositions(cluster: Cluster, look: readonly NodeObservation[]): Promise<Map<string, Lsn>> {
+async function stoppedReplicas(cluster: Cluster, look: readonly NodeObservation[]): Promise<StoppedReplicas> {
   const positions = new Map<string, Lsn>();
+  const primaries: string[] = [];
   for (const obs of look) {
     if (obs.running || obs.diverged) continue;
-    const end = await storedWalEnd(cluster, obs.node.name);
-    if (end !== null) positions.set(obs.node.name, end);
+    const stored = await storedWal(cluster, obs.node.name);
+    if (stored === null) continue;
+    if (stored.end !== null) positions.set(obs.node.name, stored.end);
+    if (stored.state === 'shut down' || stored.state === 'in production') primaries.push(obs.node.name);
   }
-  return positions;
+  return { positions, primaries };
 }
 
 async function storedWalEnd(cluster: Cluster, name: string): Promise<Lsn | null> {
+  return (await storedWal(cluster, name))?.end ?? null;
+}
+
+/** Where a stopped node's WAL ends (null if pg_waldump cannot tell), and the state its control file was left in. */
+async function storedWal(cluster: Cluster, name: string): Promise<{ end: Lsn | null; state: string } | null> {
   try {
     const dataDir = cluster.layout.dataDir(name);
     const control = await controlData(cluster.bin, cluster.user, dataDir);
-    return await walEnd(cluster.bin, cluster.user, dataDir, control.checkpointLsn, control.timeline);
+    return { end: await walEnd(cluster.bin, cluster.user, dataDir, control.checkpointLsn, control.timeline), state: control.state };
   } catch {
     return null;
   }
@@ -130,7 +147,7 @@ interface Promoted {
   readonly candidate: NodeSpec;
   /** Replicas holding WAL the candidate lacks: fenced, never repointed. */
   readonly ahead: readonly string[];
-  /** Replicas attached to the candidate before its promotion, and those of them that are. */
+  /** Replicas repointed to the candidate ahead of its promotion, and those of them that loaded it. */
   readonly followers: readonly NodeSpec[];
   readonly attached: readonly string[];
   /** Replicas whose server ran when the candidate was chosen. */
@@ -149,7 +166,7 @@ async function settleAround(cluster: Cluster, p: Promoted, onEvent: OnEvent): Pr
   await reserveIdleSlots(cluster, p.candidate, p.followers.map((n) => n.name).filter((name) => !p.attached.includes(name)));
   for (const name of p.ahead) {
     onEvent({ type: 'warning', node: name, message: `holds WAL ${p.candidate.name} lacks; fenced, bring it back with \`pgrepl rejoin ${name}\`` });
-    await fence(cluster, nodeNamed(cluster.spec, name)!);
+    await fence(cluster, nodeNamed(cluster.spec, name)!, p.candidate.name);
   }
   for (const name of p.attached) onEvent({ type: 'step', node: name, message: `now streams from ${p.candidate.name}` });
   const unreached = await repointAll(cluster, [p.oldPrimary.name, p.candidate.name, ...p.ahead, ...p.attached], onEvent);
@@ -182,24 +199,6 @@ function followersOf(cluster: Cluster, oldPrimary: NodeSpec, pick: Standing, all
   return replicasOf(cluster.spec).filter((n) => n.upstream === oldPrimary.name && running.includes(n.name) && behind.has(n.name));
 }
 
-/**
- * A replica that already runs as a primary was promoted by something pgrepl did not record (an
- * interrupted failover, a hand-run pg_promote). Promoting another beside it would be split brain:
- * it may only be adopted, by naming it with --to, and only if it is the only one.
- */
-function refuseOtherPrimaries(look: readonly NodeObservation[], to: string | undefined): void {
-  const primaries = look.filter((o) => o.position !== null && !o.position.inRecovery).map((o) => o.node.name);
-  if (primaries.length === 0 || (primaries.length === 1 && primaries[0] === to)) return;
-  if (primaries.length > 1) {
-    throw new PreconditionError(`replicas ${primaries.join(', ')} all run as primaries; pgrepl will not choose between them`, {
-      hint: 'stop all but the one whose writes you keep, then `pgrepl failover --to NAME` for that one',
-    });
-  }
-  throw new PreconditionError(`replica ${primaries[0]} already runs as a primary (promoted by a failover that did not finish, or by hand)`, {
-    hint: `make it the primary with \`pgrepl failover --to ${primaries[0]}\`, or stop it first`,
-  });
-}
-
 interface Choice {
   readonly oldPrimary: NodeSpec;
   readonly candidate: NodeSpec;
@@ -208,6 +207,8 @@ interface Choice {
   /** Replicas whose server runs, as the deciding look saw them. */
   readonly running: readonly string[];
   readonly fenced: { readonly wasRunning: boolean };
+  /** Set when the pick already runs as a primary and is adopted, not promoted. */
+  readonly adoption: Adoption | null;
 }
 
 /**
@@ -225,23 +226,25 @@ async function fenceAndChoose(cluster: Cluster, via: Connector, options: Failove
       hint: 'use `pgrepl switchover` for a planned change without lost writes, or pass --force to fence it and fail over anyway',
     });
   }
-  refuseOtherPrimaries(firstLook, options.to);
-  const onDisk = await stoppedPositions(cluster, firstLook);
-  chooseFailoverCandidate(withDiskPositions(standings(cluster.spec, firstLook), onDisk), options.to, options.force); // refuse before fencing anything
+  const stopped = await stoppedReplicas(cluster, firstLook);
+  const firstAdoption = await adoptionOf(cluster, oldPrimary, firstLook, stopped.primaries, options.to);
+  chooseFailoverCandidate(withAdoption(withDiskPositions(standings(cluster.spec, firstLook), stopped.positions), firstAdoption), options.to, options.force); // refuse before fencing anything
   options.onEvent({ type: 'step', node: oldPrimary.name, message: 'fencing: stopped if running, marked diverged' });
   const fenced = await fence(cluster, oldPrimary);
   // Candidates are compared once nothing of the old primary can send them WAL; if it was already
   // gone before the first look, that look stands.
   const look = health === 'gone' ? firstLook : await observeCluster(cluster, replicas, { via, positionsOnly: true });
-  const all = withDiskPositions(standings(cluster.spec, look), onDisk);
+  const adoption = look === firstLook ? firstAdoption : await adoptionOf(cluster, oldPrimary, look, stopped.primaries, options.to);
+  const all = withAdoption(withDiskPositions(standings(cluster.spec, look), stopped.positions), adoption);
   const pick = chooseFailoverCandidate(all, options.to, options.force);
   const candidate = nodeNamed(cluster.spec, pick.name)!;
-  if (!pick.running && !look.some((o) => o.node.name === pick.name && o.running)) {
-    options.onEvent({ type: 'step', node: candidate.name, message: 'starting it: it is stopped but holds the most WAL' });
+  if (!pick.running) {
+    options.onEvent({ type: 'step', node: candidate.name, message: 'starting it as a standby: it is stopped but holds the most WAL' });
+    await followWhileStopped(cluster, candidate, oldPrimary);
     await startServer(instanceOf(cluster, candidate));
   }
   const running = look.filter((o) => o.running).map((o) => o.node.name);
-  return { oldPrimary, candidate, pick, all, running, fenced };
+  return { oldPrimary, candidate, pick, all, running, fenced, adoption };
 }
 
 /**
@@ -249,10 +252,10 @@ async function fenceAndChoose(cluster: Cluster, via: Connector, options: Failove
  * which followers were already pointed at the candidate before rethrowing: they cascade from it,
  * and a second `pgrepl failover` picks it again if it is still the most advanced.
  */
-async function promoteWithFollowers(next: Cluster, candidate: NodeSpec, followers: readonly NodeSpec[], via: Connector, onEvent: OnEvent): Promise<Attachment> {
+async function promoteWithFollowers(next: Cluster, candidate: NodeSpec, followers: readonly NodeSpec[], via: Connector, onEvent: OnEvent, adopt: boolean): Promise<Attachment> {
   const attach = attachFollowers(next, candidate, followers, via, onEvent);
   try {
-    await promote(next, candidate, { via, whileReloading: attach.makeSlots });
+    await promote(next, candidate, { via, whileReloading: attach.makeSlots, adopt });
     return attach;
   } catch (error) {
     attach.abandon();
@@ -265,15 +268,15 @@ async function promoteWithFollowers(next: Cluster, candidate: NodeSpec, follower
 
 async function failoverOver(cluster: Cluster, via: Connector, options: FailoverOptions): Promise<FailoverResult> {
   const started = Date.now();
-  const { oldPrimary, candidate, pick, all, running, fenced } = await fenceAndChoose(cluster, via, options);
+  const { oldPrimary, candidate, pick, all, running, fenced, adoption } = await fenceAndChoose(cluster, via, options);
   // Members of the synchronous quorum whose WAL could not be compared: an acknowledged commit may be only there.
   const uncompared = quorumMembers(cluster.spec).filter((name) => !all.some((s) => s.name === name && s.receivedLsn !== null));
   const ahead = aheadOf(pick, all);
   const next = { ...cluster, spec: withNewPrimary(cluster.spec, candidate.name) };
   const decided = Date.now();
-  options.onEvent({ type: 'step', node: candidate.name, message: `promoting (received up to ${formatLsn(pick.receivedLsn!)})` });
+  options.onEvent({ type: 'step', node: candidate.name, message: adoption ? describeAdoption(adoption) : `promoting (received up to ${formatLsn(pick.receivedLsn!)})` });
   const followers = followersOf(cluster, oldPrimary, pick, all, running);
-  const attach = await promoteWithFollowers(next, candidate, followers, via, options.onEvent);
+  const attach = await promoteWithFollowers(next, candidate, followers, via, options.onEvent, adoption !== null);
   const promotedInMs = Date.now() - decided;
   const saved = await saveSpec(cluster, next.spec);
   const attached = await attachedNames(followers, attach.repoints);

@@ -22,6 +22,8 @@ export interface PromoteOptions {
   readonly timeoutMs?: number;
   /** Work for the promoting connection while its reload lands, done before the promotion is asked for. */
   readonly whileReloading?: (db: Queryable) => Promise<void>;
+  /** The node already runs as a primary (see adopt.ts): everything but the promotion request. */
+  readonly adopt?: boolean;
 }
 
 /**
@@ -35,7 +37,7 @@ export interface PromoteOptions {
  * polls pg_is_in_recovery() every 2 ms (pg_promote(wait => true) checks only every 100 ms).
  */
 export async function promote(next: Cluster, node: NodeSpec, options: PromoteOptions = {}): Promise<void> {
-  const { via = withConnection, timeoutMs = 30_000, whileReloading } = options;
+  const { via = withConnection, timeoutMs = 30_000, whileReloading, adopt = false } = options;
   const reset = (): Promise<void> => resetRetryInterval(next, node);
   const forgetReset = onInterrupt(reset);
   try {
@@ -48,7 +50,7 @@ export async function promote(next: Cluster, node: NodeSpec, options: PromoteOpt
         timeoutMs: 5000,
         intervalMs: 1,
       });
-      await requestPromotion(db);
+      if (!adopt) await requestPromotion(db);
       await waitFor(async () => ((await isInRecovery(db)) ? undefined : true), { what: `${node.name} to finish promotion`, timeoutMs, intervalMs: 2 });
     });
   } finally {

@@ -15,7 +15,7 @@ import { DivergedError, PreconditionError } from './errors.js';
 import type { OnEvent } from './events.js';
 import { followWhileStopped } from './follow.js';
 import { inspectNodeData, removeHalfBuilt } from './node-data.js';
-import { writeNodeState } from './node-state.js';
+import { readNodeState, writeNodeState } from './node-state.js';
 import { proveReplication } from './prove.js';
 import { ensureReplica, upstreamOf } from './replica.js';
 import { reconcileSlots } from './slots.js';
@@ -39,6 +39,20 @@ async function isHealthyReplica(cluster: Cluster, node: NodeSpec): Promise<boole
   return seen?.position?.inRecovery === true && seen.position.receiverStatus === 'streaming';
 }
 
+/**
+ * pg_rewind recovers an uncleanly stopped target in single-user mode, which refuses standby mode;
+ * recovered as a primary instead, a replica would append WAL on its old timeline, harmless only
+ * past the fork. So the signal files go only for a replica fenced for holding WAL past where its
+ * new upstream was promoted (`aheadOf`); any other uncleanly stopped standby makes pg_rewind fail,
+ * and `--reclone` is the way back.
+ */
+async function dropSignalsIfPastFork(cluster: Cluster, node: NodeSpec): Promise<void> {
+  const state = await readNodeState(cluster.layout, node.name);
+  if (state?.phase !== 'diverged' || state.aheadOf === undefined) return;
+  const dataDir = cluster.layout.dataDir(node.name);
+  await Promise.all(['standby.signal', 'recovery.signal'].map((file) => rm(join(dataDir, file), { force: true })));
+}
+
 /** pg_rewind the stopped node onto its upstream, then make it that upstream's standby. */
 async function rewindOnto(cluster: Cluster, node: NodeSpec, upstream: NodeSpec, onEvent: OnEvent): Promise<void> {
   // pg_rewind reads the source's timeline from its control file, which changes only at a checkpoint.
@@ -47,11 +61,8 @@ async function rewindOnto(cluster: Cluster, node: NodeSpec, upstream: NodeSpec, 
   // pg_rewind runs as the server user and needs a superuser connection: it gets the password in a
   // passfile of its own for the duration (the cluster's superuser passfile stays the admin's).
   const passfile = join(cluster.layout.nodeDir(node.name), '.rewind.pgpass');
-  // An uncleanly stopped target (a replica fenced with an immediate shutdown) is recovered by
-  // pg_rewind in single-user mode, which refuses standby mode: the signal files go, and
-  // followWhileStopped writes standby.signal again afterwards.
   const dataDir = cluster.layout.dataDir(node.name);
-  await Promise.all(['standby.signal', 'recovery.signal'].map((file) => rm(join(dataDir, file), { force: true })));
+  await dropSignalsIfPastFork(cluster, node); // followWhileStopped writes standby.signal again after
   await cluster.layout.writeFile(passfile, renderPassfile([cluster.secrets.superuser]), 0o600, 'server');
   try {
     await rewind({ bin: cluster.bin, user: cluster.user, dataDir, sourceConninfo: superuserConninfo(cluster, upstream, passfile), cwd: cluster.layout.nodeDir(node.name) });
@@ -95,6 +106,8 @@ export async function rejoin(cluster: Cluster, name: string, options: RejoinOpti
     await removeHalfBuilt(cluster, node);
     method = 'reclone';
   } else {
+    // Until the rewind has finished, its data is neither what it was nor what it will be.
+    if ((await readNodeState(cluster.layout, name))?.phase !== 'diverged') await writeNodeState(cluster.layout, name, { phase: 'diverged', since: new Date().toISOString() });
     await rewindOnto(cluster, node, upstream, options.onEvent);
     await writeNodeState(cluster.layout, name, { phase: 'ready' });
     method = 'rewind';

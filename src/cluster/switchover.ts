@@ -1,5 +1,5 @@
 import { controlData } from '../pg/controldata.js';
-import { formatLsn } from '../pg/lsn.js';
+import { formatLsn, type Lsn } from '../pg/lsn.js';
 import { checkpoint, serverPosition } from '../pg/queries.js';
 import { startServer, stopServer } from '../pg/server.js';
 import { withConnection } from '../pg/sql.js';
@@ -15,7 +15,7 @@ import { saveSpec } from './create.js';
 import { PreconditionError } from './errors.js';
 import type { OnEvent } from './events.js';
 import { follow, followWhileStopped, forgetUpstream } from './follow.js';
-import { observeCluster } from './observe.js';
+import { observeCluster, type NodeObservation } from './observe.js';
 import { promote } from './promote.js';
 import { proveReplication } from './prove.js';
 import { reconcileSlots } from './slots.js';
@@ -71,34 +71,18 @@ export async function switchover(cluster: Cluster, options: SwitchoverOptions): 
   await writeNodeState(cluster.layout, oldPrimary.name, { phase: 'diverged', since: new Date().toISOString() });
   await stopServer(instanceOf(cluster, oldPrimary), 'fast');
   const shutdown = await controlData(cluster.bin, cluster.user, cluster.layout.dataDir(oldPrimary.name));
+  await replayedOrUndone(cluster, oldPrimary, candidate, shutdown.checkpointLsn, options.onEvent);
+  options.onEvent({ type: 'step', node: candidate.name, message: `promoting (replayed past ${formatLsn(shutdown.checkpointLsn)})` });
+  const followers = followersAhead(cluster, observations, oldPrimary, candidate);
+  const repoints = repointAhead(next, candidate, followers, Promise.resolve(true), withConnection, options.onEvent);
   try {
-    // One connection for the whole wait: writes are paused, a handshake per poll would lengthen it.
-    await withConnection(adminTarget(cluster, candidate), (db) =>
-      waitFor(
-        async () => {
-          const replayed = (await serverPosition(db)).replayLsn;
-          return replayed !== null && replayed > shutdown.checkpointLsn ? true : undefined;
-        },
-        { what: `${candidate.name} to replay ${oldPrimary.name}'s shutdown checkpoint at ${formatLsn(shutdown.checkpointLsn)}`, timeoutMs: 10_000, intervalMs: 2 },
-      ),
-    );
+    await promote(next, candidate);
   } catch (error) {
-    options.onEvent({ type: 'warning', node: oldPrimary.name, message: 'candidate did not catch up; restarting the old primary, nothing changed' });
-    await startServer(instanceOf(cluster, oldPrimary));
-    await writeNodeState(cluster.layout, oldPrimary.name, { phase: 'ready' });
-    // Undo the preparation: the candidate's slots for its would-be replicas and its new settings.
-    await writeServerFiles(cluster, candidate);
-    await reconcileSlots(cluster, candidate);
+    for (const name of await attachedNames(followers, repoints)) {
+      options.onEvent({ type: 'warning', node: name, message: `streams from ${candidate.name}, which was not promoted` });
+    }
     throw error;
   }
-  options.onEvent({ type: 'step', node: candidate.name, message: `promoting (replayed past ${formatLsn(shutdown.checkpointLsn)})` });
-  // Under a synchronous quorum the other replicas stream from the candidate while it is promoted
-  // (their slots were made on it above), so the quorum is there for its first commit; without one
-  // they are repointed after, off the write pause. Only now: the candidate has every record of the
-  // old primary, so none of them can be ahead of it.
-  const followers = cluster.spec.replication.sync === 0 ? [] : observations.filter((o) => o.node.upstream === oldPrimary.name && o.node.name !== candidate.name && o.position?.inRecovery).map((o) => o.node);
-  const repoints = repointAhead(next, candidate, followers, Promise.resolve(true), withConnection, options.onEvent);
-  await promote(next, candidate);
   const writeUnavailableMs = Date.now() - pauseStarted;
   const saved = await saveSpec(cluster, next.spec);
   const attached = await attachedNames(followers, repoints);
@@ -111,6 +95,45 @@ export async function switchover(cluster: Cluster, options: SwitchoverOptions): 
   await applyConfig(saved);
   await proveReplication(saved, saved.spec.nodes.filter((n) => n.upstream !== undefined && !unreached.includes(n.name)));
   return { from: oldPrimary.name, to: candidate.name, writeUnavailableMs, totalMs: Date.now() - started, shutdownCheckpointLsn: formatLsn(shutdown.checkpointLsn) };
+}
+
+/**
+ * Waits until the candidate has replayed past the stopped old primary's shutdown checkpoint. If it
+ * does not in time, the switchover is undone (the old primary restarted, the candidate's slots and
+ * settings put back) and the wait's error rethrown: nothing changed.
+ */
+async function replayedOrUndone(cluster: Cluster, oldPrimary: NodeSpec, candidate: NodeSpec, checkpointLsn: Lsn, onEvent: OnEvent): Promise<void> {
+  try {
+    // One connection for the whole wait: writes are paused, a handshake per poll would lengthen it.
+    await withConnection(adminTarget(cluster, candidate), (db) =>
+      waitFor(
+        async () => {
+          const replayed = (await serverPosition(db)).replayLsn;
+          return replayed !== null && replayed > checkpointLsn ? true : undefined;
+        },
+        { what: `${candidate.name} to replay ${oldPrimary.name}'s shutdown checkpoint at ${formatLsn(checkpointLsn)}`, timeoutMs: 10_000, intervalMs: 2 },
+      ),
+    );
+  } catch (error) {
+    onEvent({ type: 'warning', node: oldPrimary.name, message: 'candidate did not catch up; restarting the old primary, nothing changed' });
+    await startServer(instanceOf(cluster, oldPrimary));
+    await writeNodeState(cluster.layout, oldPrimary.name, { phase: 'ready' });
+    // Undo the preparation: the candidate's slots for its would-be replicas and its new settings.
+    await writeServerFiles(cluster, candidate);
+    await reconcileSlots(cluster, candidate);
+    throw error;
+  }
+}
+
+/**
+ * The replicas repointed to the candidate while it is promoted, once it has every record of the
+ * old primary (so none of them can be ahead of it; their slots were made on it beforehand): under a
+ * synchronous quorum, so the quorum is there for its first commit. Without one they are repointed
+ * after, off the write pause.
+ */
+function followersAhead(cluster: Cluster, observations: readonly NodeObservation[], oldPrimary: NodeSpec, candidate: NodeSpec): NodeSpec[] {
+  if (cluster.spec.replication.sync === 0) return [];
+  return observations.filter((o) => o.node.upstream === oldPrimary.name && o.node.name !== candidate.name && o.position?.inRecovery).map((o) => o.node);
 }
 
 /**

@@ -152,19 +152,11 @@ export async function reloadConf(db: Queryable): Promise<string> {
 
 /**
  * Asks a standby to promote and returns without waiting: pg_promote(wait => true) checks only every
- * 100 ms, so the caller polls pg_is_in_recovery() on a finer grain instead. A server already out
- * of recovery (promoted by an earlier, unfinished run) is left as it is.
+ * 100 ms, so the caller polls pg_is_in_recovery() on a finer grain instead.
  */
 export async function requestPromotion(db: Queryable): Promise<void> {
-  try {
-    await db.query('SELECT pg_promote(false)');
-  } catch (error) {
-    if ((error as { code?: string }).code !== NOT_IN_RECOVERY) throw error;
-  }
+  await db.query('SELECT pg_promote(false)');
 }
-
-/** SQLSTATE of a recovery control function called outside recovery. */
-const NOT_IN_RECOVERY = '55000';
 
 export async function isInRecovery(db: Queryable): Promise<boolean> {
   const { rows } = await db.query<Row>('SELECT pg_is_in_recovery() AS r');

@@ -18,6 +18,14 @@ async function syncClusterWithWrites(t: TestContext): Promise<{ bindir: string; 
   return { bindir, dir, port };
 }
 
+/** A primary with two asynchronous replicas. */
+async function asyncCluster(t: TestContext): Promise<{ bindir: string; dir: string }> {
+  const { bindir } = await findBinaries();
+  const dir = await clusterDir(t);
+  await pgreplJson(['up', '--dir', dir, '--replicas', '2', '--port', String(await freePortBlock(3))]);
+  return { bindir, dir };
+}
+
 async function url(dir: string, node?: string): Promise<string> {
   return (await pgreplJson<{ url: string }>(['url', ...(node ? [node] : []), '--dir', dir])).url;
 }
@@ -222,10 +230,7 @@ test('sync failover with every replica stopped: the one holding the acknowledged
 });
 
 test('a replica promoted behind pgrepl\'s back is never doubled: failover refuses until told to adopt it, then makes it the primary', async (t) => {
-  const { bindir } = await findBinaries();
-  const dir = await clusterDir(t);
-  const port = await freePortBlock(3);
-  await pgreplJson(['up', '--dir', dir, '--replicas', '2', '--port', String(port)]);
+  const { bindir, dir } = await asyncCluster(t);
   await stopNode(dir, 'pg1', 'SIGKILL');
   await psql(bindir, await url(dir, 'pg3'), 'SELECT pg_promote()');
 
@@ -242,10 +247,7 @@ test('a replica promoted behind pgrepl\'s back is never doubled: failover refuse
 });
 
 test('failover --to a replica behind another is refused, and with --force the one ahead is fenced, then rejoins', async (t) => {
-  const { bindir } = await findBinaries();
-  const dir = await clusterDir(t);
-  const port = await freePortBlock(3);
-  await pgreplJson(['up', '--dir', dir, '--replicas', '2', '--port', String(port)]);
+  const { bindir, dir } = await asyncCluster(t);
   await stopNode(dir, 'pg3', 'SIGINT');
   await psql(bindir, await url(dir), 'CREATE TABLE late_rows AS SELECT generate_series(1, 1000) AS id');
   await waitForPsql(bindir, await url(dir, 'pg2'), 'SELECT count(*) FROM late_rows', '1000', 'the rows on pg2');

@@ -1,0 +1,70 @@
+import { controlData } from '../pg/controldata.js';
+import { formatLsn, parseLsn, type Lsn } from '../pg/lsn.js';
+import type { NodeSpec } from '../spec/schema.js';
+import type { Standing } from './candidate.js';
+import type { Cluster } from './context.js';
+import { PreconditionError } from './errors.js';
+import type { NodeObservation } from './observe.js';
+
+/**
+ * A replica already running as a primary, promoted by something pgrepl did not record (an
+ * interrupted failover, a hand-run pg_promote), that a failover makes the primary instead of
+ * promoting another beside it. `promotedAt` is where its timeline left the one the others share:
+ * what it holds of that history, the position it is compared by.
+ */
+export interface Adoption {
+  readonly name: string;
+  readonly promotedAt: Lsn;
+}
+
+/**
+ * Refuses while any replica runs, or last ran, as a primary, unless the one running as a primary
+ * is named by `to` (then it is adopted) and was promoted from the old primary's timeline. Two
+ * primaries would be split brain; which one's writes to keep is not pgrepl's to guess.
+ */
+export async function adoptionOf(cluster: Cluster, oldPrimary: NodeSpec, look: readonly NodeObservation[], stoppedPrimaries: readonly string[], to: string | undefined): Promise<Adoption | null> {
+  const running = look.filter((o) => o.position !== null && !o.position.inRecovery);
+  const all = [...running.map((o) => o.node.name), ...stoppedPrimaries];
+  if (all.length === 0) return null;
+  if (all.length > 1) {
+    throw new PreconditionError(`replicas ${all.join(', ')} all run or ran as primaries; pgrepl will not choose between them`, {
+      hint: 'stop all but the one whose writes you keep and start that one, then `pgrepl failover --to NAME` for it',
+    });
+  }
+  const [name] = all as [string];
+  const runs = running[0];
+  if (!runs || name !== to) {
+    throw new PreconditionError(`replica ${name} ${runs ? 'already runs' : 'last ran'} as a primary (promoted by a failover that did not finish, or by hand)`, {
+      hint: runs ? `make it the primary with \`pgrepl failover --to ${name}\`` : `start it (pgrepl will not), then make it the primary with \`pgrepl failover --to ${name}\``,
+    });
+  }
+  const point = await promotionPoint(cluster, name, runs.position!.timeline);
+  const oldTimeline = (await controlData(cluster.bin, cluster.user, cluster.layout.dataDir(oldPrimary.name))).timeline;
+  if (point.parent !== oldTimeline) {
+    throw new PreconditionError(`${name} was promoted from timeline ${point.parent}, not from ${oldPrimary.name}'s timeline ${oldTimeline}`, {
+      hint: `its history is not the cluster's: clone it afresh with \`pgrepl rejoin ${name} --reclone\` once another node is the primary`,
+    });
+  }
+  return { name, promotedAt: point.at };
+}
+
+/** The last entry of a node's timeline history: the timeline it left, and where. */
+async function promotionPoint(cluster: Cluster, name: string, timeline: number): Promise<{ parent: number; at: Lsn }> {
+  const file = `${cluster.layout.dataDir(name)}/pg_wal/${timeline.toString(16).toUpperCase().padStart(8, '0')}.history`;
+  const text = await cluster.layout.readFile(file).catch(() => '');
+  const last = text.split('\n').filter((l) => /^\s*\d/.test(l)).at(-1);
+  const [parent, at] = last?.trim().split(/\s+/) ?? [];
+  if (parent === undefined || at === undefined) {
+    throw new PreconditionError(`cannot read where ${name} was promoted: no usable ${file}`, { hint: `check it by hand; \`pgrepl rejoin ${name} --reclone\` makes it a replica again` });
+  }
+  return { parent: Number(parent), at: parseLsn(at) };
+}
+
+/** Standings with the adopted node compared by where it was promoted, as a running candidate. */
+export function withAdoption(all: readonly Standing[], adoption: Adoption | null): Standing[] {
+  return all.map((s) => (adoption && s.name === adoption.name ? { ...s, receivedLsn: adoption.promotedAt, running: true } : s));
+}
+
+export function describeAdoption(adoption: Adoption): string {
+  return `adopting it: it already runs as a primary, promoted at ${formatLsn(adoption.promotedAt)}`;
+}
