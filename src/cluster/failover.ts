@@ -166,7 +166,7 @@ async function settleAround(cluster: Cluster, p: Promoted, onEvent: OnEvent): Pr
   await reserveIdleSlots(cluster, p.candidate, p.followers.map((n) => n.name).filter((name) => !p.attached.includes(name)));
   for (const name of p.ahead) {
     onEvent({ type: 'warning', node: name, message: `holds WAL ${p.candidate.name} lacks; fenced, bring it back with \`pgrepl rejoin ${name}\`` });
-    await fence(cluster, nodeNamed(cluster.spec, name)!, p.candidate.name);
+    await fence(cluster, nodeNamed(cluster.spec, name)!);
   }
   for (const name of p.attached) onEvent({ type: 'step', node: name, message: `now streams from ${p.candidate.name}` });
   const unreached = await repointAll(cluster, [p.oldPrimary.name, p.candidate.name, ...p.ahead, ...p.attached], onEvent);

@@ -8,12 +8,8 @@ export type NodeBuildState =
   | { readonly phase: 'initializing' }
   | { readonly phase: 'cloning'; readonly from: string }
   | { readonly phase: 'ready' }
-  /**
-   * A former primary (or a node fenced in a failover) whose WAL may have forked: start it only after
-   * `rejoin`. `aheadOf`: fenced because it holds WAL past where that node was promoted, so its WAL
-   * is known to run past the fork.
-   */
-  | { readonly phase: 'diverged'; readonly since: string; readonly aheadOf?: string };
+  /** A former primary (or a node fenced in a failover) whose WAL may have forked: start it only after `rejoin`. */
+  | { readonly phase: 'diverged'; readonly since: string };
 
 export async function readNodeState(layout: ClusterLayout, name: string): Promise<NodeBuildState | null> {
   try {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PgCommandError } from '../pg/errors.js';
@@ -5,7 +6,9 @@ import { renderPassfile } from '../pg/passfile.js';
 import { checkpoint } from '../pg/queries.js';
 import { observeCluster } from './observe.js';
 import { rewind } from '../pg/rewind.js';
-import { stopServer } from '../pg/server.js';
+import { startServer, stopServer } from '../pg/server.js';
+import { controlData } from '../pg/controldata.js';
+import { findFreeBlock } from '../util/ports.js';
 import { withConnection } from '../pg/sql.js';
 import type { NodeSpec } from '../spec/schema.js';
 import { nodeNamed } from '../spec/topology.js';
@@ -40,17 +43,20 @@ async function isHealthyReplica(cluster: Cluster, node: NodeSpec): Promise<boole
 }
 
 /**
- * pg_rewind recovers an uncleanly stopped target in single-user mode, which refuses standby mode;
- * recovered as a primary instead, a replica would append WAL on its old timeline, harmless only
- * past the fork. So the signal files go only for a replica fenced for holding WAL past where its
- * new upstream was promoted (`aheadOf`); any other uncleanly stopped standby makes pg_rewind fail,
- * and `--reclone` is the way back.
+ * pg_rewind needs a cleanly stopped target and recovers one that is not in single-user mode, which
+ * refuses standby mode; recovered as a primary instead, a standby would append WAL on its old
+ * timeline, which pg_rewind might then take for history it shares. So a standby stopped uncleanly
+ * (fenced with an immediate shutdown, or crashed) is recovered as what it is: started as a standby
+ * with no upstream, on a port no client knows (PostgreSQL will not start with no listener at all),
+ * until it is consistent, and stopped cleanly, "shut down in recovery".
  */
-async function dropSignalsIfPastFork(cluster: Cluster, node: NodeSpec): Promise<void> {
-  const state = await readNodeState(cluster.layout, node.name);
-  if (state?.phase !== 'diverged' || state.aheadOf === undefined) return;
+async function recoverAsStandby(cluster: Cluster, node: NodeSpec): Promise<void> {
   const dataDir = cluster.layout.dataDir(node.name);
-  await Promise.all(['standby.signal', 'recovery.signal'].map((file) => rm(join(dataDir, file), { force: true })));
+  if ((await controlData(cluster.bin, cluster.user, dataDir)).state !== 'in archive recovery') return;
+  const instance = instanceOf(cluster, node);
+  const port = await findFreeBlock(1, 20_000 + Math.floor(Math.random() * 12_000));
+  await startServer(instance, 60_000, [['port', port], ['listen_addresses', '127.0.0.1'], ['primary_conninfo', ''], ['hot_standby', true], ['recovery_min_apply_delay', '0']]);
+  await stopServer(instance, 'fast');
 }
 
 /** pg_rewind the stopped node onto its upstream, then make it that upstream's standby. */
@@ -62,7 +68,7 @@ async function rewindOnto(cluster: Cluster, node: NodeSpec, upstream: NodeSpec, 
   // passfile of its own for the duration (the cluster's superuser passfile stays the admin's).
   const passfile = join(cluster.layout.nodeDir(node.name), '.rewind.pgpass');
   const dataDir = cluster.layout.dataDir(node.name);
-  await dropSignalsIfPastFork(cluster, node); // followWhileStopped writes standby.signal again after
+  if (existsSync(join(dataDir, 'standby.signal'))) await recoverAsStandby(cluster, node);
   await cluster.layout.writeFile(passfile, renderPassfile([cluster.secrets.superuser]), 0o600, 'server');
   try {
     await rewind({ bin: cluster.bin, user: cluster.user, dataDir, sourceConninfo: superuserConninfo(cluster, upstream, passfile), cwd: cluster.layout.nodeDir(node.name) });

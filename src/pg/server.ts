@@ -4,6 +4,7 @@ import { ServerError } from './errors.js';
 import type { OsUser } from './os-user.js';
 import { clearStaleLock, isAlive, livePostmaster, readPostmasterPid } from './postmaster-pid.js';
 import { spawnDaemon } from './process.js';
+import { renderServerOptions, type Setting } from './settings.js';
 import { waitFor } from '../util/wait.js';
 
 /** One PostgreSQL instance on this machine: where its files are and who runs it. */
@@ -29,13 +30,14 @@ async function logTail(logFile: string, lines = 5): Promise<string> {
 /**
  * Starts the postmaster directly (not through `pg_ctl -w`, which checks only every 100 ms) and
  * returns once postmaster.pid says it accepts connections: `ready` for a primary, `standby` for a
- * hot standby. If the postmaster dies first, the error carries the end of its log.
+ * hot standby. If the postmaster dies first, the error carries the end of its log. `overrides`
+ * are given on the command line, where they outrank every configuration file.
  */
-export async function startServer(instance: Instance, timeoutMs = 60_000): Promise<number> {
+export async function startServer(instance: Instance, timeoutMs = 60_000, overrides: readonly Setting[] = []): Promise<number> {
   const running = await livePostmaster(instance.dataDir);
   if (running) return running.pid;
   await clearStaleLock(instance.dataDir);
-  const pid = spawnDaemon(instance.bin.path('postgres'), ['-D', instance.dataDir], instance.logFile, {
+  const pid = spawnDaemon(instance.bin.path('postgres'), ['-D', instance.dataDir, ...renderServerOptions(overrides)], instance.logFile, {
     user: instance.user,
     cwd: instance.dataDir,
   });

@@ -266,4 +266,10 @@ test('failover --to a replica behind another is refused, and with --force the on
   const rejoined = await pgreplJson<{ method: string; upstream: string }>(['rejoin', 'pg2', '--dir', dir]);
   assert.deepEqual([rejoined.method, rejoined.upstream], ['rewind', 'pg3']);
   assert.equal((await pgreplJson<ClusterStatus>(['status', '--dir', dir])).nodes[1]!.state, 'streaming');
+
+  // A replica that crashed is recovered as a standby before pg_rewind looks at it, and streams again.
+  await stopNode(dir, 'pg2', 'SIGKILL');
+  const again = await pgreplJson<{ method: string }>(['rejoin', 'pg2', '--dir', dir]);
+  assert.equal(again.method, 'rewind');
+  assert.equal((await pgreplJson<ClusterStatus>(['status', '--dir', dir])).nodes[1]!.state, 'streaming');
 });
