@@ -4,7 +4,7 @@ import { parseLsn } from '../pg/lsn.js';
 import { chooseFailoverCandidate, chooseSwitchoverCandidate, rankCandidates, withDiskPositions, type Standing } from './candidate.js';
 
 const at = (lsn: string | null, over: Partial<Standing> & { name: string }): Standing => ({
-  direct: true, running: true, streaming: true, delayed: false, receivedLsn: lsn === null ? null : parseLsn(lsn), ...over,
+  direct: true, running: true, streaming: true, delayed: false, fenced: false, receivedLsn: lsn === null ? null : parseLsn(lsn), ...over,
 });
 const primaryLsn = parseLsn('0/5000000');
 
@@ -39,4 +39,11 @@ test('failover to a replica behind another needs --force', () => {
   assert.throws(() => chooseFailoverCandidate(all, 'pg2', false), /pg2 has received 16777216 bytes less WAL than pg3/);
   assert.equal(chooseFailoverCandidate(all, 'pg2', true).name, 'pg2');
   assert.throws(() => chooseFailoverCandidate([at(null, { name: 'pg2', running: false })], undefined, false), /no replica can be promoted/);
+});
+
+test('a fenced replica is never a candidate, and naming it says why', () => {
+  const all = [at('0/4000000', { name: 'pg2' }), at(null, { name: 'pg3', running: false, fenced: true })];
+  assert.equal(chooseFailoverCandidate(all, undefined, false).name, 'pg2');
+  assert.throws(() => chooseFailoverCandidate(all, 'pg3', true), /pg3 is fenced/);
+  assert.throws(() => chooseFailoverCandidate(all, 'pg3', true), (e: Error & { hint?: string }) => /pgrepl rejoin pg3/.test(e.hint ?? ''));
 });

@@ -13,6 +13,8 @@ export interface Standing {
   /** Last WAL position received (written to its pg_wal); for a stopped replica, read from its pg_wal on disk. */
   readonly receivedLsn: Lsn | null;
   readonly delayed: boolean;
+  /** Fenced by an earlier failover (diverged): never a candidate until it has rejoined. */
+  readonly fenced: boolean;
 }
 
 /** Replaces the standing of stopped replicas whose received WAL could be read from disk. */
@@ -32,6 +34,7 @@ export function standings(spec: ClusterSpec, observations: readonly NodeObservat
       streaming: primaryObs?.senders.some((s) => s.applicationName === o.node.name && s.state === 'streaming') ?? false,
       receivedLsn: o.position?.lsn ?? null,
       delayed: o.node.delay !== undefined,
+      fenced: o.diverged,
     }));
 }
 
@@ -41,7 +44,7 @@ export function standings(spec: ClusterSpec, observations: readonly NodeObservat
  */
 export function rankCandidates(candidates: readonly Standing[]): Standing[] {
   return candidates
-    .filter((c) => c.receivedLsn !== null)
+    .filter((c) => c.receivedLsn !== null && !c.fenced)
     .sort((a, b) => {
       if (a.receivedLsn !== b.receivedLsn) return a.receivedLsn! > b.receivedLsn! ? -1 : 1;
       if (a.running !== b.running) return a.running ? -1 : 1;
@@ -81,6 +84,7 @@ export function chooseFailoverCandidate(all: readonly Standing[], to: string | u
   if (to === undefined) return best;
   const pick = all.find((c) => c.name === to);
   if (!pick) throw new UnknownNodeError(`no replica named '${to}'`, { hint: `replicas are: ${all.map((c) => c.name).join(', ')}` });
+  if (pick.fenced) throw new PreconditionError(`${to} is fenced: its WAL may have forked from the others'`, { hint: `bring it back with \`pgrepl rejoin ${to}\` once another node is the primary; the most advanced now is ${best.name}` });
   if (pick.receivedLsn === null) throw new PreconditionError(`${to} is not running and its WAL position cannot be read`, { hint: `choose another; the most advanced is ${best.name}` });
   const behind = lsnDistance(best.receivedLsn!, pick.receivedLsn);
   if (behind > 0 && !force) {
