@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { controlData } from '../pg/controldata.js';
 import { formatLsn, parseLsn, type Lsn } from '../pg/lsn.js';
 import type { NodeSpec } from '../spec/schema.js';
@@ -38,14 +40,37 @@ export async function adoptionOf(cluster: Cluster, oldPrimary: NodeSpec, look: r
       hint: runs ? `make it the primary with \`pgrepl failover --to ${name}\`` : `start it (pgrepl will not), then make it the primary with \`pgrepl failover --to ${name}\``,
     });
   }
-  const point = await promotionPoint(cluster, name, runs.position!.timeline);
-  const oldTimeline = (await controlData(cluster.bin, cluster.user, cluster.layout.dataDir(oldPrimary.name))).timeline;
+  const timeline = runs.position!.timeline;
+  const oldTimeline = await lastTimeline(cluster, oldPrimary);
+  if (timeline <= oldTimeline) {
+    throw new PreconditionError(`${name} runs as a primary on timeline ${timeline}, the old primary's own or an older one: it was started writable, not promoted`, {
+      hint: `two writable nodes on one history is split brain: stop it, and bring it back with \`pgrepl rejoin ${name} --reclone\` once another node is the primary`,
+    });
+  }
+  const point = await promotionPoint(cluster, name, timeline);
   if (point.parent !== oldTimeline) {
     throw new PreconditionError(`${name} was promoted from timeline ${point.parent}, not from ${oldPrimary.name}'s timeline ${oldTimeline}`, {
       hint: `its history is not the cluster's: clone it afresh with \`pgrepl rejoin ${name} --reclone\` once another node is the primary`,
     });
   }
   return { name, promotedAt: point.at };
+}
+
+/**
+ * The timeline a stopped node was last on: its control file's, or a newer one its pg_wal has a
+ * history file for (a promotion shows in the control file only at the next checkpoint).
+ */
+async function lastTimeline(cluster: Cluster, node: NodeSpec): Promise<number> {
+  const dataDir = cluster.layout.dataDir(node.name);
+  const fromControl = (await controlData(cluster.bin, cluster.user, dataDir)).timeline;
+  let files: string[] = [];
+  try {
+    files = readdirSync(join(dataDir, 'pg_wal'));
+  } catch {
+    /* the control file's word stands */
+  }
+  const histories = files.flatMap((f) => (/^[0-9A-F]{8}\.history$/.test(f) ? [Number.parseInt(f.slice(0, 8), 16)] : []));
+  return Math.max(fromControl, ...histories);
 }
 
 /** The last entry of a node's timeline history: the timeline it left, and where. */
@@ -60,9 +85,19 @@ async function promotionPoint(cluster: Cluster, name: string, timeline: number):
   return { parent: Number(parent), at: parseLsn(at) };
 }
 
-/** Standings with the adopted node compared by where it was promoted, as a running candidate. */
+/**
+ * Standings with the adopted node compared by where it was promoted, as a running candidate.
+ * Replicas already on its timeline (repointed to it by the failover that promoted it) follow it:
+ * what they received past its promotion came from it, so they count as caught up, not ahead.
+ */
 export function withAdoption(all: readonly Standing[], adoption: Adoption | null): Standing[] {
-  return all.map((s) => (adoption && s.name === adoption.name ? { ...s, receivedLsn: adoption.promotedAt, running: true } : s));
+  if (!adoption) return [...all];
+  const timeline = all.find((s) => s.name === adoption.name)?.timeline ?? null;
+  return all.map((s) => {
+    if (s.name === adoption.name) return { ...s, receivedLsn: adoption.promotedAt, running: true };
+    if (timeline !== null && s.timeline === timeline && s.receivedLsn !== null) return { ...s, receivedLsn: adoption.promotedAt };
+    return s;
+  });
 }
 
 export function describeAdoption(adoption: Adoption): string {

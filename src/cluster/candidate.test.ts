@@ -4,7 +4,7 @@ import { parseLsn } from '../pg/lsn.js';
 import { chooseFailoverCandidate, chooseSwitchoverCandidate, rankCandidates, withDiskPositions, type Standing } from './candidate.js';
 
 const at = (lsn: string | null, over: Partial<Standing> & { name: string }): Standing => ({
-  direct: true, running: true, streaming: true, delayed: false, fenced: false, receivedLsn: lsn === null ? null : parseLsn(lsn), ...over,
+  direct: true, running: true, streaming: true, delayed: false, fenced: false, timeline: 1, receivedLsn: lsn === null ? null : parseLsn(lsn), ...over,
 });
 const primaryLsn = parseLsn('0/5000000');
 

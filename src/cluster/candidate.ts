@@ -15,6 +15,8 @@ export interface Standing {
   readonly delayed: boolean;
   /** Fenced by an earlier failover (diverged): never a candidate until it has rejoined. */
   readonly fenced: boolean;
+  /** The timeline it reported, if running. */
+  readonly timeline: number | null;
 }
 
 /** Replaces the standing of stopped replicas whose received WAL could be read from disk. */
@@ -35,6 +37,7 @@ export function standings(spec: ClusterSpec, observations: readonly NodeObservat
       receivedLsn: o.position?.lsn ?? null,
       delayed: o.node.delay !== undefined,
       fenced: o.diverged,
+      timeline: o.position?.timeline ?? null,
     }));
 }
 

@@ -3,7 +3,11 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PgCommandError } from '../pg/errors.js';
 import { renderPassfile } from '../pg/passfile.js';
-import { checkpoint } from '../pg/queries.js';
+import { checkpoint, replayLsn } from '../pg/queries.js';
+import { walEnd } from '../pg/wal-end.js';
+import { formatLsn } from '../pg/lsn.js';
+import { onInterrupt } from '../util/cleanup.js';
+import { waitFor } from '../util/wait.js';
 import { observeCluster } from './observe.js';
 import { rewind } from '../pg/rewind.js';
 import { startServer, stopServer } from '../pg/server.js';
@@ -43,20 +47,38 @@ async function isHealthyReplica(cluster: Cluster, node: NodeSpec): Promise<boole
 }
 
 /**
- * pg_rewind needs a cleanly stopped target and recovers one that is not in single-user mode, which
- * refuses standby mode; recovered as a primary instead, a standby would append WAL on its old
- * timeline, which pg_rewind might then take for history it shares. So a standby stopped uncleanly
- * (fenced with an immediate shutdown, or crashed) is recovered as what it is: started as a standby
- * with no upstream, on a port no client knows (PostgreSQL will not start with no listener at all),
- * until it is consistent, and stopped cleanly, "shut down in recovery".
+ * pg_rewind judges how far a standby target's history goes by its control file (its last
+ * checkpoint, or minRecoveryPoint), not by the WAL it received and never replayed: a replica
+ * fenced for holding WAL past the fork, or a delayed one, could be found "not diverged" and then
+ * replay that old-timeline WAL after it. And it recovers an uncleanly stopped target in single-user
+ * mode, which refuses standby mode (recovered as a primary instead, a standby would append WAL on
+ * its old timeline). So a standby target first replays every record in its own pg_wal, as a
+ * standby: started with no upstream, no apply delay, on a port no client knows (PostgreSQL will
+ * not start with no listener at all), then stopped cleanly, "shut down in recovery".
  */
-async function recoverAsStandby(cluster: Cluster, node: NodeSpec): Promise<void> {
+async function replayOwnWal(cluster: Cluster, node: NodeSpec): Promise<void> {
   const dataDir = cluster.layout.dataDir(node.name);
-  if ((await controlData(cluster.bin, cluster.user, dataDir)).state !== 'in archive recovery') return;
+  const control = await controlData(cluster.bin, cluster.user, dataDir);
+  const end = await walEnd(cluster.bin, cluster.user, dataDir, control.checkpointLsn, control.timeline);
+  if (end === null) return; // pg_waldump cannot tell: pg_rewind judges by the control file alone
   const instance = instanceOf(cluster, node);
   const port = await findFreeBlock(1, 20_000 + Math.floor(Math.random() * 12_000));
-  await startServer(instance, 60_000, [['port', port], ['listen_addresses', '127.0.0.1'], ['primary_conninfo', ''], ['hot_standby', true], ['recovery_min_apply_delay', '0']]);
-  await stopServer(instance, 'fast');
+  const stop = (): Promise<unknown> => stopServer(instance, 'fast').catch(() => undefined);
+  const forgetStop = onInterrupt(stop);
+  try {
+    await startServer(instance, 60_000, [['port', port], ['listen_addresses', '127.0.0.1'], ['primary_conninfo', ''], ['hot_standby', true], ['recovery_min_apply_delay', '0']]);
+    await withConnection({ ...adminTarget(cluster, node), port }, (db) =>
+      waitFor(async () => ((await replayLsn(db)) ?? 0n) >= end || undefined, { what: `${node.name} to replay its own WAL up to ${formatLsn(end)}`, timeoutMs: 60_000, intervalMs: 10 }),
+    );
+  } catch (error) {
+    throw new DivergedError(`${node.name} could not replay its own WAL before pg_rewind: ${(error as Error).message.split('\n')[0]}`, {
+      hint: `run \`pgrepl rejoin ${node.name} --reclone\` to clone it afresh instead (its own data is replaced)`,
+      cause: error,
+    });
+  } finally {
+    forgetStop();
+    await stop();
+  }
 }
 
 /** pg_rewind the stopped node onto its upstream, then make it that upstream's standby. */
@@ -68,7 +90,7 @@ async function rewindOnto(cluster: Cluster, node: NodeSpec, upstream: NodeSpec, 
   // passfile of its own for the duration (the cluster's superuser passfile stays the admin's).
   const passfile = join(cluster.layout.nodeDir(node.name), '.rewind.pgpass');
   const dataDir = cluster.layout.dataDir(node.name);
-  if (existsSync(join(dataDir, 'standby.signal'))) await recoverAsStandby(cluster, node);
+  if (existsSync(join(dataDir, 'standby.signal'))) await replayOwnWal(cluster, node);
   await cluster.layout.writeFile(passfile, renderPassfile([cluster.secrets.superuser]), 0o600, 'server');
   try {
     await rewind({ bin: cluster.bin, user: cluster.user, dataDir, sourceConninfo: superuserConninfo(cluster, upstream, passfile), cwd: cluster.layout.nodeDir(node.name) });

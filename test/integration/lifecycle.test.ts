@@ -273,3 +273,24 @@ test('failover --to a replica behind another is refused, and with --force the on
   assert.equal(again.method, 'rewind');
   assert.equal((await pgreplJson<ClusterStatus>(['status', '--dir', dir])).nodes[1]!.state, 'streaming');
 });
+
+test('a delayed replica fenced for holding WAL past the fork is rewound, not taken for a replica that never diverged', async (t) => {
+  const { bindir, dir } = await asyncCluster(t);
+  await pgreplJson(['remove-replica', 'pg3', '--dir', dir]);
+  await pgreplJson(['add-replica', '--delay', '1h', '--name', 'late', '--dir', dir]);
+  await stopNode(dir, 'pg2', 'SIGINT');
+  // Received by late (not applied: its delay), never by pg2.
+  await psql(bindir, await url(dir), 'CREATE TABLE after_pg2 AS SELECT generate_series(1, 1000) AS id');
+  const lsn = await psql(bindir, await url(dir), 'SELECT pg_current_wal_lsn()');
+  await waitForPsql(bindir, await url(dir, 'late'), `SELECT pg_last_wal_receive_lsn() >= '${lsn}'`, 't', 'late to receive the WAL');
+  await stopNode(dir, 'pg1', 'SIGKILL');
+
+  const forced = await pgrepl(['failover', '--to', 'pg2', '--force', '--dir', dir]);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.match(forced.stderr, /late.*holds WAL pg2 lacks; fenced/);
+  const rejoined = await pgreplJson<{ method: string; upstream: string }>(['rejoin', 'late', '--dir', dir]);
+  assert.deepEqual([rejoined.method, rejoined.upstream], ['rewind', 'pg2']);
+  const status = await pgreplJson<ClusterStatus>(['status', '--dir', dir]);
+  const late = status.nodes.find((n) => n.name === 'late')!;
+  assert.deepEqual([late.upstream, late.state, late.timeline], ['pg2', 'streaming', status.nodes.find((n) => n.name === 'pg2')!.timeline]);
+});
