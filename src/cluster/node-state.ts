@@ -9,7 +9,9 @@ export type NodeBuildState =
   | { readonly phase: 'cloning'; readonly from: string }
   | { readonly phase: 'ready' }
   /** A former primary (or a node fenced in a failover) whose WAL may have forked: start it only after `rejoin`. */
-  | { readonly phase: 'diverged'; readonly since: string };
+  | { readonly phase: 'diverged'; readonly since: string }
+  /** pg_rewind is changing its data: cut off, the data is unusable and only a fresh clone brings it back. */
+  | { readonly phase: 'rewinding'; readonly since: string };
 
 export async function readNodeState(layout: ClusterLayout, name: string): Promise<NodeBuildState | null> {
   try {

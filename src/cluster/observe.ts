@@ -27,7 +27,8 @@ export interface ObserveOptions {
 
 async function observeNode(cluster: Cluster, node: NodeSpec, { via = withConnection, positionsOnly = false }: ObserveOptions): Promise<NodeObservation> {
   const running = await isRunning(instanceOf(cluster, node));
-  const diverged = (await readNodeState(cluster.layout, node.name))?.phase === 'diverged';
+  const phase = (await readNodeState(cluster.layout, node.name))?.phase;
+  const diverged = phase === 'diverged' || phase === 'rewinding';
   const quiet = { node, running, position: null, senders: [], slots: [], error: null, diverged };
   if (!running) return quiet;
   try {

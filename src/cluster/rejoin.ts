@@ -92,6 +92,9 @@ async function rewindOnto(cluster: Cluster, node: NodeSpec, upstream: NodeSpec, 
   const dataDir = cluster.layout.dataDir(node.name);
   if (existsSync(join(dataDir, 'standby.signal'))) await replayOwnWal(cluster, node);
   await cluster.layout.writeFile(passfile, renderPassfile([cluster.secrets.superuser]), 0o600, 'server');
+  // From here until it succeeds, a cut-off pg_rewind leaves data only a fresh clone replaces
+  // (the next rejoin, or up, does that: the node counts as half-built).
+  await writeNodeState(cluster.layout, node.name, { phase: 'rewinding', since: new Date().toISOString() });
   try {
     await rewind({ bin: cluster.bin, user: cluster.user, dataDir, sourceConninfo: superuserConninfo(cluster, upstream, passfile), cwd: cluster.layout.nodeDir(node.name) });
   } catch (error) {
