@@ -1,7 +1,6 @@
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { controlData } from '../pg/controldata.js';
-import { formatLsn, parseLsn, type Lsn } from '../pg/lsn.js';
+import { formatLsn, type Lsn } from '../pg/lsn.js';
+import { newestTimeline, readHistory } from '../pg/timeline.js';
 import type { NodeSpec } from '../spec/schema.js';
 import type { Standing } from './candidate.js';
 import type { Cluster } from './context.js';
@@ -47,7 +46,7 @@ export async function adoptionOf(cluster: Cluster, oldPrimary: NodeSpec, look: r
       hint: `two writable nodes on one history is split brain: stop it, and bring it back with \`pgrepl rejoin ${name} --reclone\` once another node is the primary`,
     });
   }
-  const point = await promotionPoint(cluster, name, timeline);
+  const point = promotionPoint(cluster, name, timeline);
   if (point.parent !== oldTimeline) {
     throw new PreconditionError(`${name} was promoted from timeline ${point.parent}, not from ${oldPrimary.name}'s timeline ${oldTimeline}`, {
       hint: `its history is not the cluster's: clone it afresh with \`pgrepl rejoin ${name} --reclone\` once another node is the primary`,
@@ -56,33 +55,19 @@ export async function adoptionOf(cluster: Cluster, oldPrimary: NodeSpec, look: r
   return { name, promotedAt: point.at };
 }
 
-/**
- * The timeline a stopped node was last on: its control file's, or a newer one its pg_wal has a
- * history file for (a promotion shows in the control file only at the next checkpoint).
- */
+/** The timeline a stopped node was last on (see newestTimeline). */
 async function lastTimeline(cluster: Cluster, node: NodeSpec): Promise<number> {
   const dataDir = cluster.layout.dataDir(node.name);
-  const fromControl = (await controlData(cluster.bin, cluster.user, dataDir)).timeline;
-  let files: string[] = [];
-  try {
-    files = readdirSync(join(dataDir, 'pg_wal'));
-  } catch {
-    /* the control file's word stands */
-  }
-  const histories = files.flatMap((f) => (/^[0-9A-F]{8}\.history$/.test(f) ? [Number.parseInt(f.slice(0, 8), 16)] : []));
-  return Math.max(fromControl, ...histories);
+  return newestTimeline(dataDir, (await controlData(cluster.bin, cluster.user, dataDir)).timeline);
 }
 
 /** The last entry of a node's timeline history: the timeline it left, and where. */
-async function promotionPoint(cluster: Cluster, name: string, timeline: number): Promise<{ parent: number; at: Lsn }> {
-  const file = `${cluster.layout.dataDir(name)}/pg_wal/${timeline.toString(16).toUpperCase().padStart(8, '0')}.history`;
-  const text = await cluster.layout.readFile(file).catch(() => '');
-  const last = text.split('\n').filter((l) => /^\s*\d/.test(l)).at(-1);
-  const [parent, at] = last?.trim().split(/\s+/) ?? [];
-  if (parent === undefined || at === undefined) {
-    throw new PreconditionError(`cannot read where ${name} was promoted: no usable ${file}`, { hint: `check it by hand; \`pgrepl rejoin ${name} --reclone\` makes it a replica again` });
+function promotionPoint(cluster: Cluster, name: string, timeline: number): { parent: number; at: Lsn } {
+  const last = readHistory(cluster.layout.dataDir(name), timeline).at(-1);
+  if (!last) {
+    throw new PreconditionError(`cannot read where ${name} was promoted: no usable history for timeline ${timeline} in its pg_wal`, { hint: `check it by hand; \`pgrepl rejoin ${name} --reclone\` makes it a replica again` });
   }
-  return { parent: Number(parent), at: parseLsn(at) };
+  return { parent: last.parent, at: last.switchPoint };
 }
 
 /**
@@ -95,7 +80,7 @@ export function withAdoption(all: readonly Standing[], adoption: Adoption | null
   const timeline = all.find((s) => s.name === adoption.name)?.timeline ?? null;
   return all.map((s) => {
     if (s.name === adoption.name) return { ...s, receivedLsn: adoption.promotedAt, running: true };
-    if (timeline !== null && s.timeline === timeline && s.receivedLsn !== null) return { ...s, receivedLsn: adoption.promotedAt };
+    if (timeline !== null && s.timeline === timeline && s.receivedLsn !== null && s.receivedLsn > adoption.promotedAt) return { ...s, receivedLsn: adoption.promotedAt };
     return s;
   });
 }

@@ -3,16 +3,14 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PgCommandError } from '../pg/errors.js';
 import { renderPassfile } from '../pg/passfile.js';
-import { checkpoint, replayLsn } from '../pg/queries.js';
-import { walEnd } from '../pg/wal-end.js';
+import { checkpoint } from '../pg/queries.js';
+import { recloneHint, replayOwnWal, type OwnWalEnd } from './replay-own-wal.js';
+import { controlData } from '../pg/controldata.js';
 import { formatLsn } from '../pg/lsn.js';
-import { onInterrupt } from '../util/cleanup.js';
-import { waitFor } from '../util/wait.js';
+import { branchPoint, newestTimeline } from '../pg/timeline.js';
 import { observeCluster } from './observe.js';
 import { rewind } from '../pg/rewind.js';
-import { startServer, stopServer } from '../pg/server.js';
-import { controlData } from '../pg/controldata.js';
-import { findFreeBlock } from '../util/ports.js';
+import { stopServer } from '../pg/server.js';
 import { withConnection } from '../pg/sql.js';
 import type { NodeSpec } from '../spec/schema.js';
 import { nodeNamed } from '../spec/topology.js';
@@ -47,38 +45,17 @@ async function isHealthyReplica(cluster: Cluster, node: NodeSpec): Promise<boole
 }
 
 /**
- * pg_rewind judges how far a standby target's history goes by its control file (its last
- * checkpoint, or minRecoveryPoint), not by the WAL it received and never replayed: a replica
- * fenced for holding WAL past the fork, or a delayed one, could be found "not diverged" and then
- * replay that old-timeline WAL after it. And it recovers an uncleanly stopped target in single-user
- * mode, which refuses standby mode (recovered as a primary instead, a standby would append WAL on
- * its old timeline). So a standby target first replays every record in its own pg_wal, as a
- * standby: started with no upstream, no apply delay, on a port no client knows (PostgreSQL will
- * not start with no listener at all), then stopped cleanly, "shut down in recovery".
+ * pg_rewind found nothing to rewind, yet the target's WAL may run past where the upstream's
+ * timeline branched off the target's (its history says where, in its local pg_wal). Started so, it
+ * would replay old-timeline WAL the upstream does not have: refused, and left fenced.
  */
-async function replayOwnWal(cluster: Cluster, node: NodeSpec): Promise<void> {
-  const dataDir = cluster.layout.dataDir(node.name);
-  const control = await controlData(cluster.bin, cluster.user, dataDir);
-  const end = await walEnd(cluster.bin, cluster.user, dataDir, control.checkpointLsn, control.timeline);
-  if (end === null) return; // pg_waldump cannot tell: pg_rewind judges by the control file alone
-  const instance = instanceOf(cluster, node);
-  const port = await findFreeBlock(1, 20_000 + Math.floor(Math.random() * 12_000));
-  const stop = (): Promise<unknown> => stopServer(instance, 'fast').catch(() => undefined);
-  const forgetStop = onInterrupt(stop);
-  try {
-    await startServer(instance, 60_000, [['port', port], ['listen_addresses', '127.0.0.1'], ['primary_conninfo', ''], ['hot_standby', true], ['recovery_min_apply_delay', '0']]);
-    await withConnection({ ...adminTarget(cluster, node), port }, (db) =>
-      waitFor(async () => ((await replayLsn(db)) ?? 0n) >= end || undefined, { what: `${node.name} to replay its own WAL up to ${formatLsn(end)}`, timeoutMs: 60_000, intervalMs: 10 }),
-    );
-  } catch (error) {
-    throw new DivergedError(`${node.name} could not replay its own WAL before pg_rewind: ${(error as Error).message.split('\n')[0]}`, {
-      hint: `run \`pgrepl rejoin ${node.name} --reclone\` to clone it afresh instead (its own data is replaced)`,
-      cause: error,
-    });
-  } finally {
-    forgetStop();
-    await stop();
-  }
+async function refuseUnrewoundFork(cluster: Cluster, node: NodeSpec, upstream: NodeSpec, own: OwnWalEnd): Promise<void> {
+  const upstreamDir = cluster.layout.dataDir(upstream.name);
+  const upstreamTimeline = newestTimeline(upstreamDir, (await controlData(cluster.bin, cluster.user, upstreamDir)).timeline);
+  const fork = branchPoint(upstreamDir, upstreamTimeline, own.timeline);
+  if (fork === null || own.lastRecord < fork) return;
+  await writeNodeState(cluster.layout, node.name, { phase: 'diverged', since: new Date().toISOString() });
+  throw new DivergedError(`${node.name} has WAL at ${formatLsn(own.lastRecord)}, past where ${upstream.name}'s timeline branched off at ${formatLsn(fork)}, yet pg_rewind found nothing to rewind`, { hint: recloneHint(node.name) });
 }
 
 /** pg_rewind the stopped node onto its upstream, then make it that upstream's standby. */
@@ -90,23 +67,24 @@ async function rewindOnto(cluster: Cluster, node: NodeSpec, upstream: NodeSpec, 
   // passfile of its own for the duration (the cluster's superuser passfile stays the admin's).
   const passfile = join(cluster.layout.nodeDir(node.name), '.rewind.pgpass');
   const dataDir = cluster.layout.dataDir(node.name);
-  if (existsSync(join(dataDir, 'standby.signal'))) await replayOwnWal(cluster, node);
+  const own = existsSync(join(dataDir, 'standby.signal')) ? await replayOwnWal(cluster, node, onEvent) : null;
   await cluster.layout.writeFile(passfile, renderPassfile([cluster.secrets.superuser]), 0o600, 'server');
   // From here until it succeeds, a cut-off pg_rewind leaves data only a fresh clone replaces
   // (the next rejoin, or up, does that: the node counts as half-built).
   await writeNodeState(cluster.layout, node.name, { phase: 'rewinding', since: new Date().toISOString() });
+  let output: string;
   try {
-    await rewind({ bin: cluster.bin, user: cluster.user, dataDir, sourceConninfo: superuserConninfo(cluster, upstream, passfile), cwd: cluster.layout.nodeDir(node.name) });
+    output = await rewind({ bin: cluster.bin, user: cluster.user, dataDir, sourceConninfo: superuserConninfo(cluster, upstream, passfile), cwd: cluster.layout.nodeDir(node.name) });
   } catch (error) {
     if (!(error instanceof PgCommandError)) throw error;
+    // Failed before copying anything: its data is as it was, fenced, not half-rewound.
+    if (!/need to copy|copied/.test(error.message)) await writeNodeState(cluster.layout, node.name, { phase: 'diverged', since: new Date().toISOString() });
     const reason = error.message.split('\n').find((l) => /error:/.test(l)) ?? error.message.split('\n')[0];
-    throw new DivergedError(`pg_rewind could not rewind ${node.name}: ${reason}`, {
-      hint: `run \`pgrepl rejoin ${node.name} --reclone\` to clone it afresh instead (its own data is replaced)`,
-      cause: error,
-    });
+    throw new DivergedError(`pg_rewind could not rewind ${node.name}: ${reason}`, { hint: recloneHint(node.name), cause: error });
   } finally {
     await rm(passfile, { force: true });
   }
+  if (own && /no rewind required/.test(output)) await refuseUnrewoundFork(cluster, node, upstream, own);
   // pg_rewind copied the source's configuration files: give the node its own back.
   await writeServerFiles(cluster, node);
   await followWhileStopped(cluster, node, upstream);

@@ -293,4 +293,6 @@ test('a delayed replica fenced for holding WAL past the fork is rewound, not tak
   const status = await pgreplJson<ClusterStatus>(['status', '--dir', dir]);
   const late = status.nodes.find((n) => n.name === 'late')!;
   assert.deepEqual([late.upstream, late.state, late.timeline], ['pg2', 'streaming', status.nodes.find((n) => n.name === 'pg2')!.timeline]);
+  // What only late had received (past the fork) is gone: rewound, not replayed after the rejoin.
+  assert.equal(await psql(bindir, await url(dir, 'late'), "SELECT to_regclass('after_pg2') IS NULL"), 't');
 });
