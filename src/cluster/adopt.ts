@@ -18,38 +18,45 @@ export interface Adoption {
   readonly promotedAt: Lsn;
 }
 
+/** Replicas found running, or last run, as primaries: the one adopted, and those to fence. */
+export interface RoguePrimaries {
+  readonly adoption: Adoption | null;
+  readonly toFence: readonly string[];
+}
+
 /**
- * Refuses while any replica runs, or last ran, as a primary, unless the one running as a primary
- * is named by `to` (then it is adopted) and was promoted from the old primary's timeline. Two
- * primaries would be split brain; which one's writes to keep is not pgrepl's to guess.
+ * Replicas that run, or last ran, as primaries, promoted by something pgrepl did not record. Two
+ * primaries would be split brain, and whose writes to keep is not pgrepl's to guess: the one named
+ * by `to`, if it runs, is adopted (when it left the old primary's timeline); any other is refused,
+ * or with `force` fenced like the old primary (its writes set aside until `pgrepl rejoin`).
  */
-export async function adoptionOf(cluster: Cluster, oldPrimary: NodeSpec, look: readonly NodeObservation[], stoppedPrimaries: readonly string[], to: string | undefined): Promise<Adoption | null> {
+export async function roguePrimaries(cluster: Cluster, oldPrimary: NodeSpec, look: readonly NodeObservation[], stoppedPrimaries: readonly string[], to: string | undefined, force: boolean): Promise<RoguePrimaries> {
   const running = look.filter((o) => o.position !== null && !o.position.inRecovery);
-  const all = [...running.map((o) => o.node.name), ...stoppedPrimaries];
-  if (all.length === 0) return null;
-  if (all.length > 1) {
-    throw new PreconditionError(`replicas ${all.join(', ')} all run or ran as primaries; pgrepl will not choose between them`, {
-      hint: 'stop all but the one whose writes you keep and start that one, then `pgrepl failover --to NAME` for it',
+  const adopted = running.find((o) => o.node.name === to);
+  const others = [...running.map((o) => o.node.name), ...stoppedPrimaries].filter((name) => name !== adopted?.node.name);
+  if (others.length > 0 && !force) {
+    const keep = adopted ? '' : running.length === 1 ? `; to keep its writes, make it the primary with \`pgrepl failover --to ${running[0]!.node.name}\`` : '';
+    throw new PreconditionError(`replica${others.length > 1 ? 's' : ''} ${others.join(', ')} ${others.length > 1 ? 'run or ran' : stoppedPrimaries.includes(others[0]!) ? 'last ran' : 'already runs'} as a primary (promoted by a failover that did not finish, or by hand)`, {
+      hint: `pass --force to fence ${others.length > 1 ? 'them' : 'it'} (writes only there are set aside; \`pgrepl rejoin NAME\` brings it back as a replica)${keep}`,
     });
   }
-  const [name] = all as [string];
-  const runs = running[0];
-  if (!runs || name !== to) {
-    throw new PreconditionError(`replica ${name} ${runs ? 'already runs' : 'last ran'} as a primary (promoted by a failover that did not finish, or by hand)`, {
-      hint: runs ? `make it the primary with \`pgrepl failover --to ${name}\`` : `start it (pgrepl will not), then make it the primary with \`pgrepl failover --to ${name}\``,
-    });
-  }
-  const timeline = runs.position!.timeline;
+  return { adoption: adopted ? await adoptionOf(cluster, oldPrimary, adopted) : null, toFence: others };
+}
+
+/** The adoption of `running`, a replica running as a primary: only if it left the old primary's timeline. */
+async function adoptionOf(cluster: Cluster, oldPrimary: NodeSpec, running: NodeObservation): Promise<Adoption> {
+  const name = running.node.name;
+  const timeline = running.position!.timeline;
   const oldTimeline = await lastTimeline(cluster, oldPrimary);
   if (timeline <= oldTimeline) {
     throw new PreconditionError(`${name} runs as a primary on timeline ${timeline}, the old primary's own or an older one: it was started writable, not promoted`, {
-      hint: `two writable nodes on one history is split brain: stop it, and bring it back with \`pgrepl rejoin ${name} --reclone\` once another node is the primary`,
+      hint: `two writable nodes on one history is split brain: fail over without --to ${name} and with --force to fence it`,
     });
   }
   const point = promotionPoint(cluster, name, timeline);
   if (point.parent !== oldTimeline) {
     throw new PreconditionError(`${name} was promoted from timeline ${point.parent}, not from ${oldPrimary.name}'s timeline ${oldTimeline}`, {
-      hint: `its history is not the cluster's: clone it afresh with \`pgrepl rejoin ${name} --reclone\` once another node is the primary`,
+      hint: `its history is not the cluster's: fail over without --to ${name} and with --force to fence it`,
     });
   }
   return { name, promotedAt: point.at };
@@ -83,6 +90,11 @@ export function withAdoption(all: readonly Standing[], adoption: Adoption | null
     if (timeline !== null && s.timeline === timeline && s.receivedLsn !== null && s.receivedLsn > adoption.promotedAt) return { ...s, receivedLsn: adoption.promotedAt };
     return s;
   });
+}
+
+/** Standings with the fenced rogue primaries marked so: never candidates. */
+export function withRoguesFenced(all: readonly Standing[], rogues: RoguePrimaries): Standing[] {
+  return all.map((s) => (rogues.toFence.includes(s.name) ? { ...s, fenced: true } : s));
 }
 
 export function describeAdoption(adoption: Adoption): string {

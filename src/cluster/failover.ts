@@ -16,7 +16,7 @@ import { PreconditionError } from './errors.js';
 import type { OnEvent } from './events.js';
 import { fence } from './fence.js';
 import { followWhileStopped, forgetUpstream } from './follow.js';
-import { adoptionOf, describeAdoption, withAdoption, type Adoption } from './adopt.js';
+import { describeAdoption, roguePrimaries, withAdoption, withRoguesFenced, type Adoption, type RoguePrimaries } from './adopt.js';
 import { observeCluster, type NodeObservation } from './observe.js';
 import { promote } from './promote.js';
 import { proveReplication } from './prove.js';
@@ -199,6 +199,14 @@ function followersOf(cluster: Cluster, oldPrimary: NodeSpec, pick: Standing, all
   return replicasOf(cluster.spec).filter((n) => n.upstream === oldPrimary.name && running.includes(n.name) && behind.has(n.name));
 }
 
+/** Fences replicas found running, or last run, as primaries outside pgrepl (only with --force). */
+async function fenceRogues(cluster: Cluster, names: readonly string[], onEvent: OnEvent): Promise<void> {
+  for (const name of names) {
+    onEvent({ type: 'warning', node: name, message: `ran as a primary outside pgrepl; fenced (writes only there are set aside), bring it back with \`pgrepl rejoin ${name}\`` });
+    await fence(cluster, nodeNamed(cluster.spec, name)!);
+  }
+}
+
 interface Choice {
   readonly oldPrimary: NodeSpec;
   readonly candidate: NodeSpec;
@@ -227,15 +235,20 @@ async function fenceAndChoose(cluster: Cluster, via: Connector, options: Failove
     });
   }
   const stopped = await stoppedReplicas(cluster, firstLook);
-  const firstAdoption = await adoptionOf(cluster, oldPrimary, firstLook, stopped.primaries, options.to);
-  chooseFailoverCandidate(withAdoption(withDiskPositions(standings(cluster.spec, firstLook), stopped.positions), firstAdoption), options.to, options.force); // refuse before fencing anything
+  const firstRogues = await roguePrimaries(cluster, oldPrimary, firstLook, stopped.primaries, options.to, options.force);
+  const compare = (seen: readonly NodeObservation[], rogues: RoguePrimaries): Standing[] =>
+    withRoguesFenced(withAdoption(withDiskPositions(standings(cluster.spec, seen), stopped.positions), rogues.adoption), rogues);
+  chooseFailoverCandidate(compare(firstLook, firstRogues), options.to, options.force); // refuse before fencing anything
   options.onEvent({ type: 'step', node: oldPrimary.name, message: 'fencing: stopped if running, marked diverged' });
   const fenced = await fence(cluster, oldPrimary);
+  await fenceRogues(cluster, firstRogues.toFence, options.onEvent);
   // Candidates are compared once nothing of the old primary can send them WAL; if it was already
   // gone before the first look, that look stands.
   const look = health === 'gone' ? firstLook : await observeCluster(cluster, replicas, { via, positionsOnly: true });
-  const adoption = look === firstLook ? firstAdoption : await adoptionOf(cluster, oldPrimary, look, stopped.primaries, options.to);
-  const all = withAdoption(withDiskPositions(standings(cluster.spec, look), stopped.positions), adoption);
+  const rogues = look === firstLook ? firstRogues : await roguePrimaries(cluster, oldPrimary, look, [], options.to, options.force);
+  await fenceRogues(cluster, rogues.toFence.filter((name) => !firstRogues.toFence.includes(name)), options.onEvent);
+  const adoption = rogues.adoption;
+  const all = compare(look, { ...rogues, toFence: [...firstRogues.toFence, ...rogues.toFence] });
   const pick = chooseFailoverCandidate(all, options.to, options.force);
   const candidate = nodeNamed(cluster.spec, pick.name)!;
   if (!pick.running) {

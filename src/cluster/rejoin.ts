@@ -58,6 +58,22 @@ async function refuseUnrewoundFork(cluster: Cluster, node: NodeSpec, upstream: N
   throw new DivergedError(`${node.name} has WAL at ${formatLsn(own.lastRecord)}, past where ${upstream.name}'s timeline branched off at ${formatLsn(fork)}, yet pg_rewind found nothing to rewind`, { hint: recloneHint(node.name) });
 }
 
+/**
+ * A former primary on a timeline as new as its upstream's was promoted beside it (a replica
+ * promoted outside pgrepl, fenced by a forced failover): both took the next timeline number from
+ * the same parent, and pg_rewind, which tells histories apart by timeline numbers and switch
+ * points, could take the two for one. Only a fresh clone is safe.
+ */
+async function refuseTimelineClash(cluster: Cluster, node: NodeSpec, upstream: NodeSpec): Promise<void> {
+  const timelineOf = async (n: NodeSpec): Promise<number> => {
+    const dir = cluster.layout.dataDir(n.name);
+    return newestTimeline(dir, (await controlData(cluster.bin, cluster.user, dir)).timeline);
+  };
+  const [mine, theirs] = await Promise.all([timelineOf(node), timelineOf(upstream)]);
+  if (mine < theirs) return;
+  throw new DivergedError(`${node.name} ran as a primary on timeline ${mine}, as new as ${upstream.name}'s ${theirs}: pg_rewind cannot tell their histories apart`, { hint: recloneHint(node.name) });
+}
+
 /** pg_rewind the stopped node onto its upstream, then make it that upstream's standby. */
 async function rewindOnto(cluster: Cluster, node: NodeSpec, upstream: NodeSpec, onEvent: OnEvent): Promise<void> {
   // pg_rewind reads the source's timeline from its control file, which changes only at a checkpoint.
@@ -68,6 +84,7 @@ async function rewindOnto(cluster: Cluster, node: NodeSpec, upstream: NodeSpec, 
   const passfile = join(cluster.layout.nodeDir(node.name), '.rewind.pgpass');
   const dataDir = cluster.layout.dataDir(node.name);
   const own = existsSync(join(dataDir, 'standby.signal')) ? await replayOwnWal(cluster, node, onEvent) : null;
+  if (!own) await refuseTimelineClash(cluster, node, upstream);
   await cluster.layout.writeFile(passfile, renderPassfile([cluster.secrets.superuser]), 0o600, 'server');
   // From here until it succeeds, a cut-off pg_rewind leaves data only a fresh clone replaces
   // (the next rejoin, or up, does that: the node counts as half-built).

@@ -296,3 +296,22 @@ test('a delayed replica fenced for holding WAL past the fork is rewound, not tak
   // What only late had received (past the fork) is gone: rewound, not replayed after the rejoin.
   assert.equal(await psql(bindir, await url(dir, 'late'), "SELECT to_regclass('after_pg2') IS NULL"), 't');
 });
+
+test('with --force, a replica promoted behind pgrepl\'s back is fenced instead and another promoted; it comes back only as a fresh clone', async (t) => {
+  const { bindir, dir } = await asyncCluster(t);
+  await stopNode(dir, 'pg1', 'SIGKILL');
+  await psql(bindir, await url(dir, 'pg3'), 'SELECT pg_promote()');
+  const forced = await pgrepl(['failover', '--force', '--dir', dir]);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.match(forced.stderr, /pg3.*ran as a primary outside pgrepl; fenced/);
+  const status = await pgreplJson<ClusterStatus>(['status', '--dir', dir]);
+  assert.deepEqual(status.nodes.map((n) => [n.name, n.state]), [['pg1', 'diverged'], ['pg2', 'primary'], ['pg3', 'diverged']]);
+  // Both took timeline 2 from timeline 1: pg_rewind could not tell the histories apart.
+  const rewind = await pgrepl(['rejoin', 'pg3', '--dir', dir]);
+  assert.notEqual(rewind.code, 0);
+  assert.match(rewind.stderr, /pg3 ran as a primary on timeline 2, as new as pg2's 2/);
+  assert.match(rewind.stderr, /rejoin pg3 --reclone/);
+  const recloned = await pgreplJson<{ method: string; upstream: string }>(['rejoin', 'pg3', '--reclone', '--dir', dir]);
+  assert.deepEqual([recloned.method, recloned.upstream], ['reclone', 'pg2']);
+  assert.equal((await pgreplJson<ClusterStatus>(['status', '--dir', dir])).nodes[2]!.state, 'streaming');
+});
