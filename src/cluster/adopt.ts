@@ -1,6 +1,6 @@
-import { controlData } from '../pg/controldata.js';
 import { formatLsn, type Lsn } from '../pg/lsn.js';
-import { newestTimeline, readHistory } from '../pg/timeline.js';
+import { readHistory } from '../pg/timeline.js';
+import { nodeTimeline } from './node-timeline.js';
 import type { NodeSpec } from '../spec/schema.js';
 import type { Standing } from './candidate.js';
 import type { Cluster } from './context.js';
@@ -25,19 +25,20 @@ export interface RoguePrimaries {
 }
 
 /**
- * Replicas that run, or last ran, as primaries, promoted by something pgrepl did not record. Two
+ * Replicas that run as primaries (by their answer, or, for those that do not answer or are stopped,
+ * `silentPrimaries`, by their control file), promoted by something pgrepl did not record. Two
  * primaries would be split brain, and whose writes to keep is not pgrepl's to guess: the one named
  * by `to`, if it runs, is adopted (when it left the old primary's timeline); any other is refused,
  * or with `force` fenced like the old primary (its writes set aside until `pgrepl rejoin`).
  */
-export async function roguePrimaries(cluster: Cluster, oldPrimary: NodeSpec, look: readonly NodeObservation[], stoppedPrimaries: readonly string[], to: string | undefined, force: boolean): Promise<RoguePrimaries> {
+export async function roguePrimaries(cluster: Cluster, oldPrimary: NodeSpec, look: readonly NodeObservation[], silentPrimaries: readonly string[], to: string | undefined, force: boolean): Promise<RoguePrimaries> {
   const running = look.filter((o) => o.position !== null && !o.position.inRecovery);
   const adopted = running.find((o) => o.node.name === to);
-  const others = [...running.map((o) => o.node.name), ...stoppedPrimaries].filter((name) => name !== adopted?.node.name);
+  const others = [...running.map((o) => o.node.name), ...silentPrimaries].filter((name) => name !== adopted?.node.name);
   if (others.length > 0 && !force) {
-    const keep = adopted ? '' : running.length === 1 ? `; to keep its writes, make it the primary with \`pgrepl failover --to ${running[0]!.node.name}\`` : '';
-    throw new PreconditionError(`replica${others.length > 1 ? 's' : ''} ${others.join(', ')} ${others.length > 1 ? 'run or ran' : stoppedPrimaries.includes(others[0]!) ? 'last ran' : 'already runs'} as a primary (promoted by a failover that did not finish, or by hand)`, {
-      hint: `pass --force to fence ${others.length > 1 ? 'them' : 'it'} (writes only there are set aside; \`pgrepl rejoin NAME\` brings it back as a replica)${keep}`,
+    const keep = !adopted && running.length === 1 ? `; to keep its writes instead, make it the primary with \`pgrepl failover --to ${running[0]!.node.name}\`` : '';
+    throw new PreconditionError(`${others.join(', ')} ${others.length > 1 ? 'run or ran' : 'runs or ran'} as a primary (promoted by a failover that did not finish, or by hand)`, {
+      hint: `pass --force to fence ${others.length > 1 ? 'them' : 'it'} (writes only there are set aside; only a fresh clone, \`pgrepl rejoin NAME --reclone\`, brings it back)${keep}`,
     });
   }
   return { adoption: adopted ? await adoptionOf(cluster, oldPrimary, adopted) : null, toFence: others };
@@ -47,7 +48,7 @@ export async function roguePrimaries(cluster: Cluster, oldPrimary: NodeSpec, loo
 async function adoptionOf(cluster: Cluster, oldPrimary: NodeSpec, running: NodeObservation): Promise<Adoption> {
   const name = running.node.name;
   const timeline = running.position!.timeline;
-  const oldTimeline = await lastTimeline(cluster, oldPrimary);
+  const oldTimeline = await nodeTimeline(cluster, oldPrimary.name);
   if (timeline <= oldTimeline) {
     throw new PreconditionError(`${name} runs as a primary on timeline ${timeline}, the old primary's own or an older one: it was started writable, not promoted`, {
       hint: `two writable nodes on one history is split brain: fail over without --to ${name} and with --force to fence it`,
@@ -60,12 +61,6 @@ async function adoptionOf(cluster: Cluster, oldPrimary: NodeSpec, running: NodeO
     });
   }
   return { name, promotedAt: point.at };
-}
-
-/** The timeline a stopped node was last on (see newestTimeline). */
-async function lastTimeline(cluster: Cluster, node: NodeSpec): Promise<number> {
-  const dataDir = cluster.layout.dataDir(node.name);
-  return newestTimeline(dataDir, (await controlData(cluster.bin, cluster.user, dataDir)).timeline);
 }
 
 /** The last entry of a node's timeline history: the timeline it left, and where. */

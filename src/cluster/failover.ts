@@ -199,11 +199,21 @@ function followersOf(cluster: Cluster, oldPrimary: NodeSpec, pick: Standing, all
   return replicasOf(cluster.spec).filter((n) => n.upstream === oldPrimary.name && running.includes(n.name) && behind.has(n.name));
 }
 
+/**
+ * Running replicas that do not answer (busy, out of connections) yet whose control file says they
+ * run as a primary: promoted outside pgrepl, they may be taking writes.
+ */
+async function silentPrimaries(cluster: Cluster, look: readonly NodeObservation[]): Promise<string[]> {
+  const silent = look.filter((o) => o.running && o.position === null && !o.diverged);
+  const states = await Promise.all(silent.map((o) => controlData(cluster.bin, cluster.user, cluster.layout.dataDir(o.node.name)).then((c) => c.state, () => null)));
+  return silent.filter((_, i) => states[i] === 'in production').map((o) => o.node.name);
+}
+
 /** Fences replicas found running, or last run, as primaries outside pgrepl (only with --force). */
 async function fenceRogues(cluster: Cluster, names: readonly string[], onEvent: OnEvent): Promise<void> {
   for (const name of names) {
-    onEvent({ type: 'warning', node: name, message: `ran as a primary outside pgrepl; fenced (writes only there are set aside), bring it back with \`pgrepl rejoin ${name}\`` });
-    await fence(cluster, nodeNamed(cluster.spec, name)!);
+    onEvent({ type: 'warning', node: name, message: `runs or ran as a primary outside pgrepl; fenced (writes only there are set aside), bring it back with \`pgrepl rejoin ${name} --reclone\`` });
+    await fence(cluster, nodeNamed(cluster.spec, name)!, { recloneOnly: true });
   }
 }
 
@@ -235,7 +245,7 @@ async function fenceAndChoose(cluster: Cluster, via: Connector, options: Failove
     });
   }
   const stopped = await stoppedReplicas(cluster, firstLook);
-  const firstRogues = await roguePrimaries(cluster, oldPrimary, firstLook, stopped.primaries, options.to, options.force);
+  const firstRogues = await roguePrimaries(cluster, oldPrimary, firstLook, [...stopped.primaries, ...(await silentPrimaries(cluster, firstLook))], options.to, options.force);
   const compare = (seen: readonly NodeObservation[], rogues: RoguePrimaries): Standing[] =>
     withRoguesFenced(withAdoption(withDiskPositions(standings(cluster.spec, seen), stopped.positions), rogues.adoption), rogues);
   chooseFailoverCandidate(compare(firstLook, firstRogues), options.to, options.force); // refuse before fencing anything
@@ -244,8 +254,9 @@ async function fenceAndChoose(cluster: Cluster, via: Connector, options: Failove
   await fenceRogues(cluster, firstRogues.toFence, options.onEvent);
   // Candidates are compared once nothing of the old primary can send them WAL; if it was already
   // gone before the first look, that look stands.
-  const look = health === 'gone' ? firstLook : await observeCluster(cluster, replicas, { via, positionsOnly: true });
-  const rogues = look === firstLook ? firstRogues : await roguePrimaries(cluster, oldPrimary, look, [], options.to, options.force);
+  // A fenced rogue's walsenders, too, may have sent WAL until it stopped.
+  const look = health === 'gone' && firstRogues.toFence.length === 0 ? firstLook : await observeCluster(cluster, replicas, { via, positionsOnly: true });
+  const rogues = look === firstLook ? firstRogues : await roguePrimaries(cluster, oldPrimary, look, await silentPrimaries(cluster, look), options.to, options.force);
   await fenceRogues(cluster, rogues.toFence.filter((name) => !firstRogues.toFence.includes(name)), options.onEvent);
   const adoption = rogues.adoption;
   const all = compare(look, { ...rogues, toFence: [...firstRogues.toFence, ...rogues.toFence] });

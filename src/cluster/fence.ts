@@ -10,10 +10,10 @@ import { writeNodeState } from './node-state.js';
  * an immediate shutdown, and its build state becomes `diverged`, so `up` will not start it until
  * `pgrepl rejoin` has rewound it into a replica.
  */
-export async function fence(cluster: Cluster, node: NodeSpec): Promise<{ wasRunning: boolean }> {
+export async function fence(cluster: Cluster, node: NodeSpec, options: { recloneOnly?: true } = {}): Promise<{ wasRunning: boolean }> {
   const instance = instanceOf(cluster, node);
   const wasRunning = await isRunning(instance);
-  await writeNodeState(cluster.layout, node.name, { phase: 'diverged', since: new Date().toISOString() });
+  await writeNodeState(cluster.layout, node.name, { phase: 'diverged', since: new Date().toISOString(), ...options });
   if (wasRunning) await stopServer(instance, 'immediate', 15_000);
   // A killed postmaster's backends and walsenders outlive it briefly; until they are gone they can
   // still ship WAL to a replica or acknowledge a commit, so candidates are compared only after.

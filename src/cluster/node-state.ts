@@ -8,8 +8,12 @@ export type NodeBuildState =
   | { readonly phase: 'initializing' }
   | { readonly phase: 'cloning'; readonly from: string }
   | { readonly phase: 'ready' }
-  /** A former primary (or a node fenced in a failover) whose WAL may have forked: start it only after `rejoin`. */
-  | { readonly phase: 'diverged'; readonly since: string }
+  /**
+   * A former primary (or a node fenced in a failover) whose WAL may have forked: start it only after
+   * `rejoin`. `recloneOnly`: its history may not be told apart from the cluster's (it was promoted
+   * outside pgrepl), so pg_rewind is not to be trusted with it.
+   */
+  | { readonly phase: 'diverged'; readonly since: string; readonly recloneOnly?: true }
   /** pg_rewind is changing its data: cut off, the data is unusable and only a fresh clone brings it back. */
   | { readonly phase: 'rewinding'; readonly since: string };
 

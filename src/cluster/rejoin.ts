@@ -5,9 +5,9 @@ import { PgCommandError } from '../pg/errors.js';
 import { renderPassfile } from '../pg/passfile.js';
 import { checkpoint } from '../pg/queries.js';
 import { recloneHint, replayOwnWal, type OwnWalEnd } from './replay-own-wal.js';
-import { controlData } from '../pg/controldata.js';
 import { formatLsn } from '../pg/lsn.js';
-import { branchPoint, newestTimeline } from '../pg/timeline.js';
+import { branchPoint } from '../pg/timeline.js';
+import { nodeTimeline } from './node-timeline.js';
 import { observeCluster } from './observe.js';
 import { rewind } from '../pg/rewind.js';
 import { stopServer } from '../pg/server.js';
@@ -50,9 +50,7 @@ async function isHealthyReplica(cluster: Cluster, node: NodeSpec): Promise<boole
  * would replay old-timeline WAL the upstream does not have: refused, and left fenced.
  */
 async function refuseUnrewoundFork(cluster: Cluster, node: NodeSpec, upstream: NodeSpec, own: OwnWalEnd): Promise<void> {
-  const upstreamDir = cluster.layout.dataDir(upstream.name);
-  const upstreamTimeline = newestTimeline(upstreamDir, (await controlData(cluster.bin, cluster.user, upstreamDir)).timeline);
-  const fork = branchPoint(upstreamDir, upstreamTimeline, own.timeline);
+  const fork = branchPoint(cluster.layout.dataDir(upstream.name), await nodeTimeline(cluster, upstream.name), own.timeline);
   if (fork === null || own.lastRecord < fork) return;
   await writeNodeState(cluster.layout, node.name, { phase: 'diverged', since: new Date().toISOString() });
   throw new DivergedError(`${node.name} has WAL at ${formatLsn(own.lastRecord)}, past where ${upstream.name}'s timeline branched off at ${formatLsn(fork)}, yet pg_rewind found nothing to rewind`, { hint: recloneHint(node.name) });
@@ -65,17 +63,22 @@ async function refuseUnrewoundFork(cluster: Cluster, node: NodeSpec, upstream: N
  * points, could take the two for one. Only a fresh clone is safe.
  */
 async function refuseTimelineClash(cluster: Cluster, node: NodeSpec, upstream: NodeSpec): Promise<void> {
-  const timelineOf = async (n: NodeSpec): Promise<number> => {
-    const dir = cluster.layout.dataDir(n.name);
-    return newestTimeline(dir, (await controlData(cluster.bin, cluster.user, dir)).timeline);
-  };
-  const [mine, theirs] = await Promise.all([timelineOf(node), timelineOf(upstream)]);
+  const [mine, theirs] = await Promise.all([nodeTimeline(cluster, node.name), nodeTimeline(cluster, upstream.name)]);
   if (mine < theirs) return;
   throw new DivergedError(`${node.name} ran as a primary on timeline ${mine}, as new as ${upstream.name}'s ${theirs}: pg_rewind cannot tell their histories apart`, { hint: recloneHint(node.name) });
 }
 
+/** A node fenced for running as a primary outside pgrepl comes back only as a fresh clone. */
+async function refuseIfRecloneOnly(cluster: Cluster, name: string): Promise<void> {
+  const state = await readNodeState(cluster.layout, name);
+  if (state?.phase !== 'diverged' || !state.recloneOnly) return;
+  throw new DivergedError(`${name} was fenced for running as a primary outside pgrepl: pg_rewind cannot be trusted to tell its history from the cluster's`, { hint: recloneHint(name) });
+}
+
 /** pg_rewind the stopped node onto its upstream, then make it that upstream's standby. */
 async function rewindOnto(cluster: Cluster, node: NodeSpec, upstream: NodeSpec, onEvent: OnEvent): Promise<void> {
+  const standby = existsSync(join(cluster.layout.dataDir(node.name), 'standby.signal'));
+  if (!standby) await refuseTimelineClash(cluster, node, upstream);
   // pg_rewind reads the source's timeline from its control file, which changes only at a checkpoint.
   await withConnection(adminTarget(cluster, upstream), checkpoint);
   onEvent({ type: 'step', node: node.name, message: `pg_rewind from ${upstream.name}` });
@@ -83,8 +86,7 @@ async function rewindOnto(cluster: Cluster, node: NodeSpec, upstream: NodeSpec, 
   // passfile of its own for the duration (the cluster's superuser passfile stays the admin's).
   const passfile = join(cluster.layout.nodeDir(node.name), '.rewind.pgpass');
   const dataDir = cluster.layout.dataDir(node.name);
-  const own = existsSync(join(dataDir, 'standby.signal')) ? await replayOwnWal(cluster, node, onEvent) : null;
-  if (!own) await refuseTimelineClash(cluster, node, upstream);
+  const own = standby ? await replayOwnWal(cluster, node, onEvent) : null;
   await cluster.layout.writeFile(passfile, renderPassfile([cluster.secrets.superuser]), 0o600, 'server');
   // From here until it succeeds, a cut-off pg_rewind leaves data only a fresh clone replaces
   // (the next rejoin, or up, does that: the node counts as half-built).
@@ -132,6 +134,7 @@ export async function rejoin(cluster: Cluster, name: string, options: RejoinOpti
     await removeHalfBuilt(cluster, node);
     method = 'reclone';
   } else {
+    await refuseIfRecloneOnly(cluster, name);
     // Until the rewind has finished, its data is neither what it was nor what it will be.
     if ((await readNodeState(cluster.layout, name))?.phase !== 'diverged') await writeNodeState(cluster.layout, name, { phase: 'diverged', since: new Date().toISOString() });
     await rewindOnto(cluster, node, upstream, options.onEvent);
