@@ -44,6 +44,7 @@ test('failover to a replica behind another needs --force', () => {
 test('a fenced replica is never a candidate, and naming it says why', () => {
   const all = [at('0/4000000', { name: 'pg2' }), at(null, { name: 'pg3', running: false, fenced: true })];
   assert.equal(chooseFailoverCandidate(all, undefined, false).name, 'pg2');
+  assert.throws(() => chooseFailoverCandidate([all[1]!], undefined, true), /no replica can be promoted: pg3 is fenced/);
   assert.throws(() => chooseFailoverCandidate(all, 'pg3', true), /pg3 is fenced/);
   assert.throws(() => chooseFailoverCandidate(all, 'pg3', true), (e: Error & { hint?: string }) => /pgrepl rejoin pg3/.test(e.hint ?? ''));
 });

@@ -79,11 +79,18 @@ export function chooseSwitchoverCandidate(all: readonly Standing[], primaryLsn: 
   return pick;
 }
 
+function noCandidate(fenced: readonly string[]): PreconditionError {
+  if (fenced.length === 0) return new PreconditionError('no replica can be promoted: none runs, and no stopped one has readable WAL', { hint: 'restore the primary, or a replica' });
+  return new PreconditionError(`no replica can be promoted: ${fenced.join(', ')} ${fenced.length > 1 ? 'are' : 'is'} fenced, and no other runs or has readable WAL`, {
+    hint: 'restore the primary; or, if a fenced one runs as a primary outside pgrepl, keep its writes with `pgrepl failover --to NAME` (without --force)',
+  });
+}
+
 /** The replica to promote: `to`, or the most advanced; refuses one that lacks WAL another has, unless forced. */
 export function chooseFailoverCandidate(all: readonly Standing[], to: string | undefined, force: boolean): Standing {
   const ranked = rankCandidates(all);
   const best = ranked[0];
-  if (!best) throw new PreconditionError('no replica can be promoted: none runs, and no stopped one has readable WAL', { hint: 'restore the primary, or a replica' });
+  if (!best) throw noCandidate(all.filter((c) => c.fenced).map((c) => c.name));
   if (to === undefined) return best;
   const pick = all.find((c) => c.name === to);
   if (!pick) throw new UnknownNodeError(`no replica named '${to}'`, { hint: `replicas are: ${all.map((c) => c.name).join(', ')}` });
