@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseLsn } from '../pg/lsn.js';
-import { withAdoption } from './adopt.js';
+import { followersOfRogues, withAdoption } from './adopt.js';
+import type { NodeObservation } from './observe.js';
 import type { Standing } from './candidate.js';
 
 const standing = (name: string, lsn: string, timeline: number, over: Partial<Standing> = {}): Standing => ({
@@ -18,4 +19,20 @@ test('an adopted primary is compared by where it was promoted; replicas already 
     ['pg5', parseLsn('0/4000000'), true],
   ]);
   assert.deepEqual(withAdoption(all, null), all);
+});
+
+test('standbys on a fenced rogue primary\'s own new timeline are its followers; on the old timeline, or of a rogue that never left it, they are not', () => {
+  const obs = (name: string, inRecovery: boolean, timeline: number): NodeObservation => ({
+    node: { name, host: '127.0.0.1', port: 5432, upstream: 'pg1' },
+    running: true,
+    position: { inRecovery, timeline, lsn: null, replayLsn: null, receiverStatus: null, upstreamHost: null, upstreamPort: null },
+    senders: [],
+    slots: [],
+    error: null,
+    diverged: false,
+  });
+  const rogue = obs('pg3', false, 2);
+  const look = [obs('pg2', true, 1), rogue, obs('pg4', true, 2), obs('pg5', true, 1)];
+  assert.deepEqual(followersOfRogues(look, [rogue], 1), ['pg4']);
+  assert.deepEqual(followersOfRogues(look, [obs('pg3', false, 1)], 1), []);
 });

@@ -22,6 +22,8 @@ export interface Adoption {
 export interface RoguePrimaries {
   readonly adoption: Adoption | null;
   readonly toFence: readonly string[];
+  /** Replicas streaming on the new timeline of a rogue being fenced: they hold its writes, fenced too. */
+  readonly followersToFence: readonly string[];
 }
 
 /**
@@ -41,7 +43,20 @@ export async function roguePrimaries(cluster: Cluster, oldPrimary: NodeSpec, loo
       hint: `pass --force to fence ${others.length > 1 ? 'them' : 'it'} (writes only there are set aside; only a fresh clone, \`pgrepl rejoin NAME --reclone\`, brings it back)${keep}`,
     });
   }
-  return { adoption: adopted ? await adoptionOf(cluster, oldPrimary, adopted) : null, toFence: others };
+  const fencedRunning = running.filter((o) => o.node.name !== adopted?.node.name);
+  const followersToFence = fencedRunning.length === 0 ? [] : followersOfRogues(look, fencedRunning, await nodeTimeline(cluster, oldPrimary.name));
+  return { adoption: adopted ? await adoptionOf(cluster, oldPrimary, adopted) : null, toFence: others, followersToFence };
+}
+
+/**
+ * Standbys on the new timeline of a rogue primary (repointed to it by the failover that promoted
+ * it): what they received past its promotion are its writes. A rogue on the old primary's own
+ * timeline (started writable, not promoted) has no timeline of its own to tell followers by.
+ */
+export function followersOfRogues(look: readonly NodeObservation[], rogues: readonly NodeObservation[], oldTimeline: number): string[] {
+  const timelines = new Set(rogues.map((o) => o.position!.timeline).filter((t) => t > oldTimeline));
+  const names = new Set(rogues.map((o) => o.node.name));
+  return look.filter((o) => o.position?.inRecovery && timelines.has(o.position.timeline) && !names.has(o.node.name)).map((o) => o.node.name);
 }
 
 /** The adoption of `running`, a replica running as a primary: only if it left the old primary's timeline. */
@@ -89,7 +104,8 @@ export function withAdoption(all: readonly Standing[], adoption: Adoption | null
 
 /** Standings with the fenced rogue primaries marked so: never candidates. */
 export function withRoguesFenced(all: readonly Standing[], rogues: RoguePrimaries): Standing[] {
-  return all.map((s) => (rogues.toFence.includes(s.name) ? { ...s, fenced: true } : s));
+  const fenced = new Set([...rogues.toFence, ...rogues.followersToFence]);
+  return all.map((s) => (fenced.has(s.name) ? { ...s, fenced: true } : s));
 }
 
 export function describeAdoption(adoption: Adoption): string {

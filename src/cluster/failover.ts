@@ -209,12 +209,14 @@ async function silentPrimaries(cluster: Cluster, look: readonly NodeObservation[
   return silent.filter((_, i) => states[i] === 'in production').map((o) => o.node.name);
 }
 
-/** Fences replicas found running, or last run, as primaries outside pgrepl (only with --force). */
-async function fenceRogues(cluster: Cluster, names: readonly string[], onEvent: OnEvent): Promise<void> {
-  for (const name of names) {
-    onEvent({ type: 'warning', node: name, message: `runs or ran as a primary outside pgrepl; fenced (writes only there are set aside), bring it back with \`pgrepl rejoin ${name} --reclone\`` });
+/** Fences replicas found running, or last run, as primaries outside pgrepl, and their followers (only with --force). */
+async function fenceRogues(cluster: Cluster, rogues: RoguePrimaries, onEvent: OnEvent): Promise<void> {
+  const fenceOne = async (name: string, why: string): Promise<void> => {
+    onEvent({ type: 'warning', node: name, message: `${why}; fenced (writes only there are set aside), bring it back with \`pgrepl rejoin ${name} --reclone\`` });
     await fence(cluster, nodeNamed(cluster.spec, name)!, { recloneOnly: true });
-  }
+  };
+  for (const name of rogues.toFence) await fenceOne(name, 'runs or ran as a primary outside pgrepl');
+  for (const name of rogues.followersToFence) await fenceOne(name, 'streams the writes of a primary promoted outside pgrepl');
 }
 
 interface Choice {
@@ -251,15 +253,15 @@ async function fenceAndChoose(cluster: Cluster, via: Connector, options: Failove
   chooseFailoverCandidate(compare(firstLook, firstRogues), options.to, options.force); // refuse before fencing anything
   options.onEvent({ type: 'step', node: oldPrimary.name, message: 'fencing: stopped if running, marked diverged' });
   const fenced = await fence(cluster, oldPrimary);
-  await fenceRogues(cluster, firstRogues.toFence, options.onEvent);
+  await fenceRogues(cluster, firstRogues, options.onEvent);
   // Candidates are compared once nothing of the old primary can send them WAL; if it was already
   // gone before the first look, that look stands.
   // A fenced rogue's walsenders, too, may have sent WAL until it stopped.
-  const look = health === 'gone' && firstRogues.toFence.length === 0 ? firstLook : await observeCluster(cluster, replicas, { via, positionsOnly: true });
+  const look = health === 'gone' && firstRogues.toFence.length === 0 && firstRogues.followersToFence.length === 0 ? firstLook : await observeCluster(cluster, replicas, { via, positionsOnly: true });
   const rogues = look === firstLook ? firstRogues : await roguePrimaries(cluster, oldPrimary, look, await silentPrimaries(cluster, look), options.to, options.force);
-  await fenceRogues(cluster, rogues.toFence.filter((name) => !firstRogues.toFence.includes(name)), options.onEvent);
+  if (rogues !== firstRogues) await fenceRogues(cluster, rogues, options.onEvent);
   const adoption = rogues.adoption;
-  const all = compare(look, { ...rogues, toFence: [...firstRogues.toFence, ...rogues.toFence] });
+  const all = compare(look, { ...rogues, toFence: [...firstRogues.toFence, ...rogues.toFence], followersToFence: [...firstRogues.followersToFence, ...rogues.followersToFence] });
   const pick = chooseFailoverCandidate(all, options.to, options.force);
   const candidate = nodeNamed(cluster.spec, pick.name)!;
   if (!pick.running) {
