@@ -44,8 +44,13 @@ export async function roguePrimaries(cluster: Cluster, oldPrimary: NodeSpec, loo
     });
   }
   const fencedRunning = running.filter((o) => o.node.name !== adopted?.node.name);
-  const followersToFence = fencedRunning.length === 0 ? [] : followersOfRogues(look, fencedRunning, await nodeTimeline(cluster, oldPrimary.name));
-  return { adoption: adopted ? await adoptionOf(cluster, oldPrimary, adopted) : null, toFence: others, followersToFence };
+  if (!adopted && fencedRunning.length === 0) return { adoption: null, toFence: others, followersToFence: [] };
+  const oldTimeline = await nodeTimeline(cluster, oldPrimary.name);
+  return {
+    adoption: adopted ? adoptionOf(cluster, oldPrimary, oldTimeline, adopted) : null,
+    toFence: others,
+    followersToFence: followersOfRogues(look, fencedRunning, oldTimeline),
+  };
 }
 
 /**
@@ -60,10 +65,9 @@ export function followersOfRogues(look: readonly NodeObservation[], rogues: read
 }
 
 /** The adoption of `running`, a replica running as a primary: only if it left the old primary's timeline. */
-async function adoptionOf(cluster: Cluster, oldPrimary: NodeSpec, running: NodeObservation): Promise<Adoption> {
+function adoptionOf(cluster: Cluster, oldPrimary: NodeSpec, oldTimeline: number, running: NodeObservation): Adoption {
   const name = running.node.name;
   const timeline = running.position!.timeline;
-  const oldTimeline = await nodeTimeline(cluster, oldPrimary.name);
   if (timeline <= oldTimeline) {
     throw new PreconditionError(`${name} runs as a primary on timeline ${timeline}, the old primary's own or an older one: it was started writable, not promoted`, {
       hint: `two writable nodes on one history is split brain: fail over without --to ${name} and with --force to fence it`,

@@ -254,14 +254,14 @@ async function fenceAndChoose(cluster: Cluster, via: Connector, options: Failove
   options.onEvent({ type: 'step', node: oldPrimary.name, message: 'fencing: stopped if running, marked diverged' });
   const fenced = await fence(cluster, oldPrimary);
   await fenceRogues(cluster, firstRogues, options.onEvent);
-  // Candidates are compared once nothing of the old primary can send them WAL; if it was already
-  // gone before the first look, that look stands.
-  // A fenced rogue's walsenders, too, may have sent WAL until it stopped.
+  // Candidates are compared once nothing of the old primary, or of a rogue fenced with it, can send
+  // them WAL; if the old primary was already gone before the first look and none was, it stands.
+  // Fenced nodes show as such (diverged) in the second look.
   const look = health === 'gone' && firstRogues.toFence.length === 0 && firstRogues.followersToFence.length === 0 ? firstLook : await observeCluster(cluster, replicas, { via, positionsOnly: true });
   const rogues = look === firstLook ? firstRogues : await roguePrimaries(cluster, oldPrimary, look, await silentPrimaries(cluster, look), options.to, options.force);
   if (rogues !== firstRogues) await fenceRogues(cluster, rogues, options.onEvent);
   const adoption = rogues.adoption;
-  const all = compare(look, { ...rogues, toFence: [...firstRogues.toFence, ...rogues.toFence], followersToFence: [...firstRogues.followersToFence, ...rogues.followersToFence] });
+  const all = compare(look, rogues);
   const pick = chooseFailoverCandidate(all, options.to, options.force);
   const candidate = nodeNamed(cluster.spec, pick.name)!;
   if (!pick.running) {

@@ -2,7 +2,7 @@ import { controlData } from '../pg/controldata.js';
 import { formatLsn, type Lsn } from '../pg/lsn.js';
 import { replayLsn } from '../pg/queries.js';
 import { startServer, stopServer } from '../pg/server.js';
-import { withConnection } from '../pg/sql.js';
+import { withConnection, type Queryable } from '../pg/sql.js';
 import { branchPoint, newestTimeline } from '../pg/timeline.js';
 import { walTail } from '../pg/wal-end.js';
 import type { NodeSpec } from '../spec/schema.js';
@@ -71,7 +71,7 @@ export async function replayOwnWal(cluster: Cluster, node: NodeSpec, onEvent: On
 }
 
 /** Waits until replay has passed `last`; fails once it has not moved for STALL_MS. */
-async function replayedPast(db: Parameters<typeof replayLsn>[0], name: string, last: Lsn): Promise<void> {
+async function replayedPast(db: Queryable, name: string, last: Lsn): Promise<void> {
   let seen: Lsn | null = null;
   let movedAt = Date.now();
   for (;;) {
