@@ -4,7 +4,7 @@ import { up, type UpResult } from '../cluster/up.js';
 import { action, printResult, type CommonOptions } from './output.js';
 import { intOption, withCommonOptions } from './options.js';
 import { progressPrinter } from './progress.js';
-import { changeCluster, openCluster } from '../cluster/open.js';
+import { changeCluster, classifyDir, openCluster } from '../cluster/open.js';
 import { UsageError } from '../errors.js';
 import { enableHa, type HaStartResult } from '../ha/enable.js';
 
@@ -19,12 +19,12 @@ interface UpFlags extends CommonOptions {
 }
 
 function describeHa(ha: HaStartResult): string {
-  return [`HA agents running (DCS ${ha.dcs}); ${ha.leader} holds the leader lease`, ...ha.agents.map((a) => `  ${a.node}: agent pid ${a.pid}, health checks at ${a.url}/primary and ${a.url}/replica`)].join('\n');
+  return [`HA agents running (DCS ${ha.dcs}); ${ha.leader} holds the leader lease, every replica streams from it`, ...ha.agents.map((a) => `  ${a.node}: agent pid ${a.pid}, health checks at ${a.url}/primary and ${a.url}/replica`)].join('\n');
 }
 
 /** A cluster whose spec has HA gets its agents back from a plain `up`, as `down` stopped them. */
 async function haConfigured(root: string): Promise<boolean> {
-  return (await openCluster(root)).spec.ha !== undefined;
+  return (await classifyDir(root)) === 'cluster' && (await openCluster(root)).spec.ha !== undefined;
 }
 
 function describe(result: UpResult): string {
@@ -55,8 +55,16 @@ export function registerUp(program: Command): void {
         const root = resolveClusterDir(flags.dir);
         const onEvent = progressPrinter(Boolean(flags.json));
         if (flags.dcs && !flags.ha) throw new UsageError('--dcs goes with --ha', { hint: 'add --ha to start the HA agents' });
+        if (await haConfigured(root)) {
+          if (flags.replicas !== undefined || flags.sync !== undefined || flags.port !== undefined) {
+            throw new UsageError('with HA on, `up` starts the agents and they run the nodes; it changes no topology', { hint: 'use `pgrepl add-replica`, `remove-replica` or `set sync`' });
+          }
+          const ha = await changeCluster(root, 'up', (cluster) => enableHa(cluster, flags.dcs, onEvent));
+          printResult(flags, { dir: root, created: false, primary: ha.leader, cloned: [], proofs: [], ha }, () => describeHa(ha));
+          return;
+        }
         const result = await up({ ...flags, root, onEvent });
-        const ha = flags.ha || (await haConfigured(root)) ? await changeCluster(root, 'up --ha', (cluster) => enableHa(cluster, flags.dcs, onEvent)) : null;
+        const ha = flags.ha ? await changeCluster(root, 'up --ha', (cluster) => enableHa(cluster, flags.dcs, onEvent)) : null;
         printResult(flags, { ...result, ha }, () => describe(result) + (ha ? `\n${describeHa(ha)}` : ''));
       }),
     );

@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readSpec } from '../spec/file.js';
 import type { NodeSpec } from '../spec/schema.js';
-import { nodeNamed, primaryOf } from '../spec/topology.js';
+import { nodeNamed, primaryOf, withNewPrimary } from '../spec/topology.js';
+import { saveSpec } from '../cluster/create.js';
+import { ClusterBusyError, withClusterLock } from '../cluster/lock.js';
 import type { Cluster } from '../cluster/context.js';
 import { quorumMembers } from '../cluster/sync.js';
 import { act, LeaseLostError, stopSelf, type ActContext } from './act.js';
@@ -102,7 +104,7 @@ export class Agent {
     await this.#reloadSpec();
     const snapshot = await this.#look();
     const decision = decide(snapshot);
-    const failure = await this.#act(snapshot, decision);
+    const failure = (await this.#act(snapshot, decision)) ?? (await this.#recordLeadership());
     const reason = failure ? `${decision.reason} — failed: ${failure}` : decision.reason;
     if (reason !== this.#lastReason) this.options.log(reason);
     this.#lastReason = reason;
@@ -169,6 +171,25 @@ export class Agent {
       }
     }
     return null;
+  }
+
+  /**
+   * The holder records itself as the primary in the spec, so commands that read the spec (`status`,
+   * `up`, `url`) see the cluster as it is. Under the cluster lock; a busy lock is retried next cycle.
+   */
+  async #recordLeadership(): Promise<string | null> {
+    const me = this.options.node;
+    if (this.#lease.deadline === null || primaryOf(this.#cluster.spec).name === me) return null;
+    try {
+      await withClusterLock(this.#cluster.layout.root, `agent --node ${me}`, async () => {
+        const fresh = { ...this.#cluster, spec: await readSpec(this.#cluster.layout.specFile) };
+        this.#cluster = await saveSpec(fresh, withNewPrimary(fresh.spec, me));
+      });
+      this.options.log(`recorded ${me} as the primary in ${this.#cluster.layout.specFile}`);
+      return null;
+    } catch (error) {
+      return error instanceof ClusterBusyError ? null : `recording the new primary in the spec: ${(error as Error).message}`;
+    }
   }
 
   async #publish(snapshot: Snapshot, reason: string): Promise<void> {

@@ -60,7 +60,7 @@ function asHolder(s: Snapshot): Decision {
 }
 
 function describePrimary(pg: Running): string {
-  return `primary on timeline ${pg.timeline}${pg.lsn === null ? '' : ` at ${formatLsn(pg.lsn)}`}`;
+  return `primary on timeline ${pg.timeline}`;
 }
 
 function underLeader(s: Snapshot, leader: string): Decision {

@@ -3,7 +3,8 @@ import type { Cluster } from '../cluster/context.js';
 import { saveSpec } from '../cluster/create.js';
 import type { OnEvent } from '../cluster/events.js';
 import type { ClusterSpec, HaSpec } from '../spec/schema.js';
-import { primaryOf, replicasOf } from '../spec/topology.js';
+import { primaryOf } from '../spec/topology.js';
+import { PreconditionError } from '../cluster/errors.js';
 import { findFreePorts } from '../util/ports.js';
 import { waitFor } from '../util/wait.js';
 import { apiUrl } from './config.js';
@@ -57,7 +58,7 @@ export async function startAgents(cluster: Cluster, onEvent: OnEvent): Promise<H
   const dcs = await openClusterDcs(cluster);
   try {
     if ((await readPause(dcs))?.by === 'down') await setPaused(dcs, false, 'down');
-    const primary = primaryOf(cluster.spec).name;
+    const primary = await leaderOrRecorded(dcs, primaryOf(cluster.spec).name);
     const agents: AgentInfo[] = [];
     const launch = async (node: string): Promise<void> => {
       onEvent({ type: 'step', node, message: 'starting its HA agent' });
@@ -65,15 +66,38 @@ export async function startAgents(cluster: Cluster, onEvent: OnEvent): Promise<H
     };
     await launch(primary);
     await waitFor(async () => ((await dcs.leader().catch(() => null))?.holder === primary ? true : undefined), { what: `${primary}'s agent to take the leader lease`, timeoutMs: 30_000, intervalMs: 20 });
-    for (const replica of replicasOf(cluster.spec)) await launch(replica.name);
-    const names = cluster.spec.nodes.map((n) => n.name);
-    await waitFor(async () => {
-      const seen = new Set((await publishedMembers(dcs).catch(() => [])).map((m) => m.name));
-      return names.every((n) => seen.has(n)) ? true : undefined;
-    }, { what: 'every agent to publish its state', timeoutMs: 30_000, intervalMs: 20 });
-    return { dcs: dcs.url, leader: primary, agents };
+    for (const replica of cluster.spec.nodes.filter((n) => n.name !== primary)) await launch(replica.name);
+    const leader = await converged(dcs, cluster.spec.nodes.map((n) => n.name));
+    return { dcs: dcs.url, leader, agents };
   } finally {
     await dcs.close();
+  }
+}
+
+/** The current lease holder, else the primary the spec records: its agent is started first. */
+async function leaderOrRecorded(dcs: Dcs, recorded: string): Promise<string> {
+  return (await dcs.leader().catch(() => null))?.holder ?? recorded;
+}
+
+/**
+ * Waits until every node's agent reports: one primary holding the lease, every other node a
+ * replica streaming from it (a former primary may first be rewound by its agent). Returns the leader.
+ */
+async function converged(dcs: Dcs, names: readonly string[]): Promise<string> {
+  let last = 'no agent has reported yet';
+  try {
+    return await waitFor(async () => {
+      const [leader, members] = await Promise.all([dcs.leader().then((l) => l?.holder ?? null), publishedMembers(dcs)]).catch(() => [null, []] as const);
+      const lagging = names.filter((n) => {
+        const m = members.find((x) => x.name === n);
+        return n === leader ? m?.role !== 'primary' : !(m?.streaming && m.upstream === leader);
+      });
+      if (leader !== null && lagging.length === 0) return leader;
+      last = lagging.map((n) => `${n}: ${members.find((m) => m.name === n)?.reason ?? 'no report'}`).join('; ');
+      return undefined;
+    }, { what: 'the agents to report one primary and every replica streaming from it', timeoutMs: 60_000, intervalMs: 20 });
+  } catch (error) {
+    throw new PreconditionError(`${(error as Error).message} (${last})`, { hint: 'see `pgrepl status` and the agents\' logs in DIR/agents/' });
   }
 }
 

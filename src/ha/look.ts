@@ -101,6 +101,8 @@ export function memberState(node: NodeSpec, pg: LocalPg, eligible: boolean, reas
     role: running ? pg.role : null,
     timeline: running ? pg.timeline : pg.kind === 'stopped' ? pg.timeline : null,
     lsn: running && pg.lsn !== null ? formatLsn(pg.lsn) : null,
+    streaming: running && pg.role === 'replica' && pg.streaming,
+    upstream: running && pg.role === 'replica' ? pg.upstream : null,
     eligible: eligible && running && pg.role === 'replica',
     reason,
     at: Date.now(),

@@ -14,6 +14,9 @@ export const memberStateSchema = z.object({
   timeline: z.nullable(z.int()),
   /** Primary: write position; replica: last received. Text form ("0/5000000"). */
   lsn: z.nullable(z.string()),
+  /** Replica: its walreceiver streams; from which node (by primary_conninfo). */
+  streaming: z.boolean(),
+  upstream: z.nullable(z.string()),
   /** May be promoted automatically: not nofailover, not delayed, not fenced. */
   eligible: z.boolean(),
   /** The agent's last decision, in words. */
