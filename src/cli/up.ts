@@ -16,6 +16,7 @@ interface UpFlags extends CommonOptions {
   readonly sync?: number;
   readonly ha?: boolean;
   readonly dcs?: string;
+  readonly apiPort?: number;
 }
 
 function describeHa(ha: HaStartResult): string {
@@ -50,21 +51,22 @@ export function registerUp(program: Command): void {
     .option('--os-user <USER>', 'OS user that runs PostgreSQL when pgrepl runs as root (default postgres)')
     .option('--ha', 'automatic failover: start an HA agent per node (leader lease, health checks on port 8008+)')
     .option('--dcs <URL>', 'with --ha: local (default, one machine) or etcd://host:port[,host:port...]')
+    .option('--api-port <P>', 'with --ha: the first agent REST API port (default: the first free from 8008)', intOption(1024, 65535))
     .action(
       action(async (flags: UpFlags) => {
         const root = resolveClusterDir(flags.dir);
         const onEvent = progressPrinter(Boolean(flags.json));
-        if (flags.dcs && !flags.ha) throw new UsageError('--dcs goes with --ha', { hint: 'add --ha to start the HA agents' });
+        if ((flags.dcs || flags.apiPort) && !flags.ha) throw new UsageError('--dcs and --api-port go with --ha', { hint: 'add --ha to start the HA agents' });
         if (await haConfigured(root)) {
           if (flags.replicas !== undefined || flags.sync !== undefined || flags.port !== undefined) {
             throw new UsageError('with HA on, `up` starts the agents and they run the nodes; it changes no topology', { hint: 'use `pgrepl add-replica`, `remove-replica` or `set sync`' });
           }
-          const ha = await changeCluster(root, 'up', (cluster) => enableHa(cluster, flags.dcs, onEvent));
+          const ha = await changeCluster(root, 'up', (cluster) => enableHa(cluster, { dcs: flags.dcs, apiPort: flags.apiPort }, onEvent));
           printResult(flags, { dir: root, created: false, primary: ha.leader, cloned: [], proofs: [], ha }, () => describeHa(ha));
           return;
         }
         const result = await up({ ...flags, root, onEvent });
-        const ha = flags.ha ? await changeCluster(root, 'up --ha', (cluster) => enableHa(cluster, flags.dcs, onEvent)) : null;
+        const ha = flags.ha ? await changeCluster(root, 'up --ha', (cluster) => enableHa(cluster, { dcs: flags.dcs, apiPort: flags.apiPort }, onEvent)) : null;
         printResult(flags, { ...result, ha }, () => describe(result) + (ha ? `\n${describeHa(ha)}` : ''));
       }),
     );

@@ -35,11 +35,17 @@ function scopeFor(root: string): string {
 }
 
 /** The spec with an `ha` section and an API port for every node (the first free from 8008). */
-export async function specWithHa(spec: ClusterSpec, root: string, dcs: string | undefined): Promise<ClusterSpec> {
+export interface HaOptions {
+  readonly dcs?: string | undefined;
+  /** First REST API port to try (default 8008). */
+  readonly apiPort?: number | undefined;
+}
+
+export async function specWithHa(spec: ClusterSpec, root: string, { dcs, apiPort }: HaOptions): Promise<ClusterSpec> {
   const ha: HaSpec = spec.ha ? { ...spec.ha, ...(dcs ? { dcs } : {}) } : { scope: scopeFor(root), dcs: dcs ?? 'local', ttlMs: 2000, loopWaitMs: 250, retryTimeoutMs: 750 };
   const taken = new Set(spec.nodes.flatMap((n) => [n.port, ...(n.apiPort === undefined ? [] : [n.apiPort])]));
   const missing = spec.nodes.filter((n) => n.apiPort === undefined);
-  const ports = await findFreePorts(missing.length, FIRST_API_PORT, taken);
+  const ports = await findFreePorts(missing.length, apiPort ?? FIRST_API_PORT, taken);
   const nodes = spec.nodes.map((n) => (n.apiPort === undefined ? { ...n, apiPort: ports[missing.indexOf(n)]! } : n));
   return { ...spec, ha, nodes };
 }
@@ -102,8 +108,8 @@ async function converged(dcs: Dcs, names: readonly string[]): Promise<string> {
 }
 
 /** Saves the HA settings and starts the agents. */
-export async function enableHa(cluster: Cluster, dcsUrl: string | undefined, onEvent: OnEvent): Promise<HaStartResult> {
-  const saved = await saveSpec(cluster, await specWithHa(cluster.spec, cluster.layout.root, dcsUrl));
+export async function enableHa(cluster: Cluster, options: HaOptions, onEvent: OnEvent): Promise<HaStartResult> {
+  const saved = await saveSpec(cluster, await specWithHa(cluster.spec, cluster.layout.root, options));
   return startAgents(saved, onEvent);
 }
 
