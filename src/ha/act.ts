@@ -19,6 +19,8 @@ import type { LeaseKeeper } from './lease.js';
 import type { OwnServer } from './own-server.js';
 import type { Action } from './snapshot.js';
 import { clusterLedBy } from './topology.js';
+import { handOver } from './handover.js';
+import { readRequest, updateRequest } from './request.js';
 
 /** What acting needs: the cluster as last read, this node, its lease and server, the DCS. */
 export interface ActContext {
@@ -29,6 +31,9 @@ export interface ActContext {
   readonly own: OwnServer;
   /** Marks a stop as the agent's own, so the next look does not take it for a crash. */
   readonly stopping: () => void;
+  /** Records a clean handover to `to`: the stopped old primary may follow it without a rewind. */
+  readonly handedOver: (to: string) => void;
+  readonly loopWaitMs: number;
 }
 
 /** The lease was not ours when we acted on it: the cycle's remaining steps are skipped. */
@@ -57,6 +62,8 @@ export async function act(ctx: ActContext, action: Action): Promise<void> {
       return fenceSelf(ctx);
     case 'rejoin':
       return rejoinLeader(ctx, action.leader);
+    case 'handover':
+      return handOver(ctx, action.to);
   }
 }
 
@@ -77,6 +84,8 @@ async function promoteSelf(ctx: ActContext, from: string | null): Promise<void> 
   const via: Connector = (_target, work) => ctx.own.use(work, 30_000);
   await promote(next, me, { via, whileReloading: makeSlots });
   await ctx.dcs.put('intent', { from, to: me.name, step: 'promoted', at: Date.now() });
+  const asked = await readRequest(ctx.dcs).catch(() => null);
+  if (asked?.request.candidate === me.name) await updateRequest(ctx.dcs, { promotedAt: Date.now() });
   await forgetUpstream(next, me);
   await reconcileSlots(next, me);
 }

@@ -14,6 +14,7 @@ import { lookAtLease, lookAtPeers, lookAtSelf, memberState, type Memory } from '
 import type { MemberState } from './member.js';
 import { OwnServer } from './own-server.js';
 import { readPaused } from './pause.js';
+import { currentRequest } from './request.js';
 import type { Decision, HaSettings, LocalPg, Snapshot } from './snapshot.js';
 import { clusterLedBy } from './topology.js';
 
@@ -48,7 +49,7 @@ export class Agent {
   readonly #clock: Clock;
   readonly #own: OwnServer;
   readonly #lease: LeaseKeeper;
-  readonly #memory: Memory = { expectRunning: false, unreachableSince: null };
+  readonly #memory: Memory = { expectRunning: false, unreachableSince: null, handedOverTo: null };
   readonly #restarts: number[] = [];
   #cluster: Cluster;
   #stopped = false;
@@ -123,10 +124,11 @@ export class Agent {
   async #look(): Promise<Snapshot> {
     const now = this.#clock();
     const node = this.#node();
-    const [pg, lease, paused] = await Promise.all([
+    const [pg, lease, paused, request] = await Promise.all([
       lookAtSelf(this.#cluster, node, this.#own, this.#memory, now),
       lookAtLease(this.options.dcs, this.#lease.deadline),
       readPaused(this.options.dcs).catch(() => false),
+      currentRequest(this.options.dcs).catch(() => null),
     ]);
     const ha = this.#cluster.spec.ha!;
     const leaderless = lease.dcs === 'ok' && lease.holder === null && !paused;
@@ -144,7 +146,7 @@ export class Agent {
       maxRestarts: 1,
       restartsSoFar: this.#restarts.length,
     };
-    return { me: node.name, pg, lease, peers, settings, specPrimary, now };
+    return { me: node.name, pg, lease, peers, settings, specPrimary, request, now };
   }
 
   #context(): ActContext {
@@ -155,6 +157,8 @@ export class Agent {
       lease: this.#lease,
       own: this.#own,
       stopping: () => (this.#memory.expectRunning = false),
+      handedOver: (to: string) => (this.#memory.handedOverTo = to),
+      loopWaitMs: this.#cluster.spec.ha!.loopWaitMs,
     };
   }
 

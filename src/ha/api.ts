@@ -54,7 +54,7 @@ async function route(agent: Agent, node: NodeSpec, dcs: Dcs, clusterOf: () => Pa
       return [pg?.kind === 'running' && pg.role === 'replica' && pg.streaming ? 200 : 503, member];
     case '/status': {
       // Fresh, not the last cycle's: a peer deciding a takeover compares positions with it.
-      const scratch = { expectRunning: false, unreachableSince: null };
+      const scratch = { expectRunning: false, unreachableSince: null, handedOverTo: null };
       const fresh = await lookAtSelf(clusterOf(), node, agent.own, scratch, performance.now());
       return [200, memberState(node, fresh, node.nofailover !== true && node.delay === undefined, member?.reason ?? 'starting')];
     }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseLsn } from '../pg/lsn.js';
 import { decide } from './decide.js';
-import type { Action, HaSettings, LeaseView, LocalPg, PeerView, Snapshot } from './snapshot.js';
+import type { Action, HaSettings, LeaseView, LocalPg, PeerView, Snapshot, SwitchoverRequest } from './snapshot.js';
 
 const NOW = 1_000_000;
 const settings: HaSettings = { paused: false, nofailover: false, delayed: false, syncK: 0, quorumMembers: ['pg2', 'pg3'], fenceMarginMs: 300, maxRestarts: 1, restartsSoFar: 0 };
@@ -11,13 +11,14 @@ const primary = (lsn = '0/5000000', timeline = 1): LocalPg => ({ kind: 'running'
 const replica = (lsn: string | null = '0/5000000', upstream: string | null = 'pg1', timeline = 1): LocalPg => ({
   kind: 'running', role: 'replica', timeline, lsn: lsn === null ? null : parseLsn(lsn), replayLsn: null, streaming: upstream !== null, upstream,
 });
-const stopped = (over: Partial<Extract<LocalPg, { kind: 'stopped' }>> = {}): LocalPg => ({ kind: 'stopped', control: 'shut down in recovery', timeline: 1, crashed: false, diverged: false, noData: false, ...over });
+const stopped = (over: Partial<Extract<LocalPg, { kind: 'stopped' }>> = {}): LocalPg => ({ kind: 'stopped', control: 'shut down in recovery', timeline: 1, crashed: false, diverged: false, noData: false, handedOverTo: null, ...over });
 const peer = (name: string, over: Partial<PeerView> = {}): PeerView => ({ name, reachable: true, running: true, role: 'replica', timeline: 1, lsn: parseLsn('0/5000000'), eligible: true, ...over });
 const held = (holder: string | null, myDeadline: number | null = null): LeaseView => ({ dcs: 'ok', holder, myDeadline });
 
-function snap(me: string, pg: LocalPg, lease: LeaseView, peers: PeerView[] = [], over: Partial<HaSettings> = {}, specPrimary = 'pg1'): Snapshot {
-  return { me, pg, lease, peers, settings: { ...settings, ...over }, specPrimary, now: NOW };
+function snap(me: string, pg: LocalPg, lease: LeaseView, peers: PeerView[] = [], over: Partial<HaSettings> = {}, specPrimary = 'pg1', request: SwitchoverRequest | null = null): Snapshot {
+  return { me, pg, lease, peers, settings: { ...settings, ...over }, specPrimary, request, now: NOW };
 }
+const asked = (over: Partial<SwitchoverRequest> = {}): SwitchoverRequest => ({ from: 'pg1', to: null, candidate: null, refused: null, ...over });
 
 const kinds = (actions: readonly Action[]): string => actions.map((a) => a.kind).join(',');
 
@@ -57,6 +58,13 @@ const table: Array<[string, Snapshot, string, RegExp]> = [
   ['stopped primary with a newer timeline around waits', snap('pg1', stopped({ control: 'shut down' }), held(null), [peer('pg2', { timeline: 2 })]), '', /waits for a leader/],
   ['crashed former primary does not start writable', snap('pg1', stopped({ control: 'in production', crashed: true }), held(null)), '', /waits for a leader/],
   ['stopped standby starts to compare', snap('pg2', stopped(), held(null)), 'start', /compare positions/],
+  // Switchover through the agents.
+  ['leader asked to switch over hands over', snap('pg1', primary(), held('pg1', NOW + 2000), [], {}, 'pg1', asked({ to: 'pg3' })), 'renew,handover', /handing over to pg3/],
+  ['a refused switchover is not retried', snap('pg1', primary(), held('pg1', NOW + 2000), [], {}, 'pg1', asked({ refused: 'no candidate' })), 'renew', /lease held/],
+  ['the designated candidate takes the lease', snap('pg3', replica('0/5000000'), held(null), [peer('pg2', { lsn: parseLsn('0/9000000') })], {}, 'pg1', asked({ candidate: 'pg3' })), 'acquire,promote', /switchover: taking the lease from pg1/],
+  ['others wait for the designated candidate', snap('pg2', replica('0/9000000'), held(null), [], {}, 'pg1', asked({ candidate: 'pg3' })), '', /waiting for pg3/],
+  ['the old primary follows without a rewind', snap('pg1', stopped({ control: 'shut down', handedOverTo: 'pg3' }), held('pg3')), 'start', /switched over: starting as a standby of pg3/],
+  ['a stopped primary not handed over rejoins', snap('pg1', stopped({ control: 'shut down', handedOverTo: 'pg2' }), held('pg3')), 'rejoin', /rejoining pg3/],
   // Lost lease, DCS down, pause.
   ['lease gone while primary: fence', snap('pg1', primary(), held(null, NOW + 500)), 'fence', /lost the lease/],
   ['DCS down, lease still valid: keep', snap('pg1', primary(), { dcs: 'unavailable', myDeadline: NOW + 1000 }), 'renew', /lease valid for 1000 ms/],

@@ -17,6 +17,12 @@ type Running = Extract<LocalPg, { kind: 'running' }>;
  *    advanced eligible node and nobody runs as a primary.
  */
 export function decide(s: Snapshot): Decision {
+  const decision = decideOnce(s);
+  // While a switchover is under way every agent looks often: the write pause lasts until they act.
+  return s.request && s.request.refused === null ? { ...decision, soon: true } : decision;
+}
+
+function decideOnce(s: Snapshot): Decision {
   if (s.lease.dcs === 'unavailable') return withoutDcs(s, s.lease.myDeadline);
   const { holder, myDeadline } = s.lease;
   if (s.settings.paused) {
@@ -46,6 +52,10 @@ function asHolder(s: Snapshot): Decision {
   const renew = { kind: 'renew' } as const;
   const pg = s.pg;
   if (pg.kind === 'running') {
+    const asked = s.request;
+    if (pg.role === 'primary' && asked && asked.from === s.me && asked.candidate === null && asked.refused === null) {
+      return { reason: `switchover asked for: handing over to ${asked.to ?? 'the most advanced replica'}`, actions: [renew, { kind: 'handover', to: asked.to }] };
+    }
     if (pg.role === 'primary') return { reason: `lease held, ${describePrimary(pg)}`, actions: [renew] };
     return { reason: 'lease held while running as a standby: promoting', actions: [renew, { kind: 'promote', from: null }] };
   }
@@ -72,6 +82,7 @@ function underLeader(s: Snapshot, leader: string): Decision {
   }
   if (pg.kind === 'unreachable') return { reason: `replica of ${leader} not answering; waiting`, actions: [] };
   if (pg.noData) return { reason: `no data to run: waiting for \`pgrepl up\` to clone it from ${leader}`, actions: [] };
+  if (pg.handedOverTo === leader && !pg.diverged) return { reason: `switched over: starting as a standby of ${leader}`, actions: [{ kind: 'start', as: 'standby', upstream: leader }] };
   if (pg.diverged || pg.control === 'in production' || pg.control === 'shut down' || pg.control === 'unknown') {
     return { reason: `rejoining ${leader}: this node may hold WAL the leader lacks`, actions: [{ kind: 'rejoin', leader }] };
   }
@@ -87,6 +98,11 @@ function leaderless(s: Snapshot): Decision {
       : { reason: 'the lease is free: taking it, this node runs as the primary', actions: [{ kind: 'acquire' }] };
   }
   if (livePrimary) return { reason: `the lease is free; waiting for ${livePrimary.name}, which runs as a primary, to take it`, actions: [], soon: true };
+  const designated = s.request?.candidate ?? null;
+  if (designated !== null && designated !== s.me) return { reason: `switchover: waiting for ${designated} to take the lease`, actions: [], soon: true };
+  if (designated === s.me && pg.kind === 'running' && pg.role === 'replica') {
+    return { reason: `switchover: taking the lease from ${s.request!.from}, whose shutdown checkpoint this node replayed`, actions: [{ kind: 'acquire' }, { kind: 'promote', from: s.request!.from }] };
+  }
   if (pg.kind === 'stopped') return leaderlessStopped(s, pg);
   if (pg.kind === 'unreachable') return { reason: 'the lease is free; this node does not answer, so it does not compete', actions: [], soon: true };
   const verdict = chooseTakeover(s, pg);

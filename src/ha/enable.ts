@@ -89,7 +89,7 @@ async function leaderOrRecorded(dcs: Dcs, recorded: string): Promise<string> {
  * Waits until every node's agent reports: one primary holding the lease, every other node a
  * replica streaming from it (a former primary may first be rewound by its agent). Returns the leader.
  */
-async function converged(dcs: Dcs, names: readonly string[]): Promise<string> {
+export async function converged(dcs: Dcs, names: readonly string[]): Promise<string> {
   let last = 'no agent has reported yet';
   try {
     return await waitFor(async () => {

@@ -18,6 +18,8 @@ export interface Memory {
   expectRunning: boolean;
   /** When the server first failed to answer while running (monotonic ms), or null. */
   unreachableSince: number | null;
+  /** The node this agent's primary was cleanly handed over to in a switchover, until it runs again. */
+  handedOverTo: string | null;
 }
 
 /** The name of the node a standby's primary_conninfo points at, by host and port. */
@@ -32,6 +34,7 @@ export async function lookAtSelf(cluster: Cluster, node: NodeSpec, own: OwnServe
       const p = await own.position();
       memory.expectRunning = true;
       memory.unreachableSince = null;
+      memory.handedOverTo = null;
       return {
         kind: 'running',
         role: p.inRecovery ? 'replica' : 'primary',
@@ -53,7 +56,7 @@ export async function lookAtSelf(cluster: Cluster, node: NodeSpec, own: OwnServe
   const diverged = state?.phase === 'diverged' || state?.phase === 'rewinding';
   const control = noData ? null : await controlData(cluster.bin, cluster.user, cluster.layout.dataDir(node.name)).catch(() => null);
   const known = CONTROL_STATES.find((c) => c === control?.state);
-  return { kind: 'stopped', control: known ?? 'unknown', timeline: control?.timeline ?? null, crashed, diverged, noData };
+  return { kind: 'stopped', control: known ?? 'unknown', timeline: control?.timeline ?? null, crashed, diverged, noData, handedOverTo: memory.handedOverTo };
 }
 
 /** The lease: who holds it, and until when this agent may act as the holder. */

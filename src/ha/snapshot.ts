@@ -13,6 +13,8 @@ export interface Snapshot {
   readonly settings: HaSettings;
   /** The node the spec names as primary (the last leader pgrepl recorded). */
   readonly specPrimary: string;
+  /** A switchover asked for through the DCS (`pgrepl switchover`), if one is fresh. */
+  readonly request: SwitchoverRequest | null;
   /** Monotonic ms. */
   readonly now: number;
 }
@@ -33,6 +35,8 @@ export type LocalPg =
       readonly diverged: boolean;
       /** No data directory pgrepl built (never cloned, or cut off mid-clone). */
       readonly noData: boolean;
+      /** This agent stopped it cleanly in a switchover to that node, which replayed its shutdown checkpoint. */
+      readonly handedOverTo: string | null;
     }
   | { readonly kind: 'unreachable'; readonly since: number }
   | {
@@ -86,6 +90,19 @@ export interface HaSettings {
   readonly restartsSoFar: number;
 }
 
+/**
+ * A planned change of leader, kept in the DCS key `switchover`. The leader's agent hands over (a
+ * clean shutdown the candidate replays) and names the `candidate`; only that node then takes the
+ * lease. `refused` says why the leader would not.
+ */
+export interface SwitchoverRequest {
+  readonly from: string;
+  /** The node asked for, or null for the most advanced replica. */
+  readonly to: string | null;
+  readonly candidate: string | null;
+  readonly refused: string | null;
+}
+
 /** One step the agent takes on its own node or its own lease. */
 export type Action =
   | { readonly kind: 'acquire' }
@@ -96,7 +113,8 @@ export type Action =
   | { readonly kind: 'restart' }
   | { readonly kind: 'follow'; readonly leader: string }
   | { readonly kind: 'fence' }
-  | { readonly kind: 'rejoin'; readonly leader: string };
+  | { readonly kind: 'rejoin'; readonly leader: string }
+  | { readonly kind: 'handover'; readonly to: string | null };
 
 export interface Decision {
   /** One human-readable sentence: logged when it changes, shown by `status` and `GET /cluster`. */
