@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { DcsUnavailableError, type Dcs } from './dcs.js';
+import { DcsConfigError, DcsUnavailableError, type Dcs } from './dcs.js';
 
 /**
  * The DCS contract: the atomicity rules written on `Dcs`, as cases every backend must pass. The
@@ -165,6 +165,18 @@ export const contractCases: readonly ContractCase[] = [
       assert.equal(await b.delete('intent', v2), false, 'nor delete');
       assert.deepEqual(await b.get('intent'), { value: { from: 'pg2', to: 'pg1' }, version: v3 });
       assert.equal(await b.delete('intent'), true);
+    },
+  },
+  {
+    name: 'names that could escape their place (paths, reserved keys) are refused, as rejected promises',
+    async run(h) {
+      const a = await h.open();
+      await assert.rejects(a.acquireLeader('../x'), DcsConfigError);
+      await assert.rejects(a.publishMember('a/b', {}, a.ttlMs), DcsConfigError);
+      await assert.rejects(a.put('leader', 'me'), DcsConfigError);
+      await assert.rejects(a.get('members'), DcsConfigError);
+      await assert.rejects(a.delete(''), DcsConfigError);
+      assert.equal(await a.leader(), null);
     },
   },
   {

@@ -106,7 +106,7 @@ export class EtcdDcs implements Dcs {
     return answer.kvs?.[0] ?? null;
   }
 
-  acquireLeader(me: string): Promise<boolean> {
+  async acquireLeader(me: string): Promise<boolean> {
     checkHolderName(me);
     return this.tryAcquire(me, true);
   }
