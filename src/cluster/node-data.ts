@@ -1,4 +1,4 @@
-import { readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { isPortFree } from '../util/ports.js';
 import { isRunning } from '../pg/server.js';
 import { stopProgramsWritingTo } from '../pg/stray.js';
@@ -52,7 +52,7 @@ export async function inspectNodeData(cluster: Cluster, node: NodeSpec): Promise
 export async function removeHalfBuilt(cluster: Cluster, node: NodeSpec): Promise<void> {
   const dataDir = cluster.layout.dataDir(node.name);
   await stopProgramsWritingTo('pg_basebackup', dataDir);
-  await rm(dataDir, { recursive: true, force: true });
+  await cluster.layout.removeTree(dataDir);
 }
 
 /** Fails with the node and port named when another process holds the port a stopped node needs. */
