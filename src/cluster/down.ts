@@ -6,7 +6,7 @@ import { primaryOf, replicasOf } from '../spec/topology.js';
 import { instanceOf, type Cluster } from './context.js';
 import { LOCK_FILE } from './lock.js';
 import { readNodeState } from './node-state.js';
-import { livePostmaster } from '../pg/postmaster-pid.js';
+import { runningServerEvidence } from '../pg/stray.js';
 import type { OnEvent } from './events.js';
 import { NotAClusterError } from './errors.js';
 
@@ -43,7 +43,7 @@ async function removeOwnNodes(cluster: Cluster): Promise<string[]> {
   const kept: string[] = [];
   for (const name of await readdir(nodesDir).catch(() => [] as string[])) {
     const ours = (await readNodeState(cluster.layout, name)) !== null;
-    const running = (await livePostmaster(cluster.layout.dataDir(name))) !== null;
+    const running = (await runningServerEvidence(join(nodesDir, name, 'data'))) !== null;
     if (ours && !running) await cluster.layout.removeTree(join(nodesDir, name));
     else kept.push(join(nodesDir, name));
   }

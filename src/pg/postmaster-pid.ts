@@ -76,7 +76,7 @@ export async function livePostmaster(dataDir: string): Promise<PostmasterPid | n
 }
 
 /** Processes attached to a SysV shared memory segment, or 0 when it is gone; null where unknown. */
-async function shmAttachCount(shmId: number): Promise<number | null> {
+export async function shmAttachCount(shmId: number): Promise<number | null> {
   let table: string;
   try {
     table = readFileSync('/proc/sysvipc/shm', 'utf8');
