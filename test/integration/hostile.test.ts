@@ -184,3 +184,21 @@ for (const signal of ['SIGINT', 'SIGKILL'] as const) {
     void pgrepl;
   });
 }
+
+test('case 5: spec fields that would reach pg_hba.conf are refused by name; nothing is written', async (t) => {
+  const dir = await clusterDir(t);
+  await pgreplJson(['up', '--dir', dir, '--replicas', '1', '--port', String(await freePortBlock(2))]);
+  const specFile = join(dir, 'pgrepl.yaml');
+  const spec = await readFile(specFile, 'utf8');
+  const hba = join(dir, 'nodes', 'pg1', 'data', 'pg_hba.conf');
+  const before = await readFile(hba, 'utf8');
+  for (const host of ['"127.0.0.1/32 scram-sha-256\\nhost all all 0.0.0.0/0 trust #"', '0.0.0.0/0', '"127.0.0.1 trust"']) {
+    await writeFile(specFile, spec.replace(/host: 127\.0\.0\.1\n(\s+port: \d+\n\s+upstream)/, `host: ${host}\n$1`));
+    const result = await pgrepl(['up', '--dir', dir]);
+    assert.notEqual(result.code, 0, host);
+    assert.match(result.stderr, /pgrepl: error: .*pgrepl\.yaml: nodes\[1\]\.host: must be an IP address or a DNS host name/, host);
+    assert.equal(await readFile(hba, 'utf8'), before, `${host}: pg_hba.conf unchanged`);
+  }
+  assert.doesNotMatch(await readFile(hba, 'utf8'), /trust|0\.0\.0\.0\/0/);
+  await writeFile(specFile, spec);
+});
