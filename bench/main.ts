@@ -1,5 +1,6 @@
 import { bootstrap } from './bootstrap.js';
 import { failoverScenario, switchoverScenario } from './lifecycle.js';
+import { haFailoverScenario } from './ha-failover.js';
 
 /**
  * `npm run bench [scenario...]`: pgrepl against the raw PostgreSQL tools, measured in the same run
@@ -10,6 +11,7 @@ const scenarios: Record<string, () => Promise<Record<string, number>>> = {
   bootstrap,
   switchover: switchoverScenario,
   failover: failoverScenario,
+  'ha-failover': haFailoverScenario,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
