@@ -48,8 +48,14 @@ export async function withHaCluster<T>(user: OsUser, dcs: DcsKind, use: (c: HaBe
       const password = await superuserPassword(dir);
       await createTable(port, password);
       const c: HaBench = { dir, ports: [port, port + 1, port + 2], password, dcs };
-      await settled(c);
-      return use(c);
+      try {
+        await settled(c);
+        return await use(c);
+      } catch (error) {
+        // The agents' logs say why; they go with the cluster directory.
+        for (const l of await agentLines(dir, 0).catch(() => [])) process.stderr.write(`  ${new Date(l.at).toISOString()} ${l.node}: ${l.text}\n`);
+        throw error;
+      }
     }, 6);
   } finally {
     for (const fn of teardowns.reverse()) await fn().catch(() => undefined);

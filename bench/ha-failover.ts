@@ -56,6 +56,10 @@ async function underWriter(c: HaBench, firstId: number, fault: (leader: string) 
   const first = writer.firstAckAfter(killed)!;
   const newPort = writer.ackedAt.find((a) => a.sessionAt >= killed)!.port;
   const newLeader = `pg${c.ports.indexOf(newPort) + 1}`;
+  if (process.env.BENCH_VERBOSE) {
+    process.stderr.write(`  fault on ${leader}; first write +${((first - killed) / 1000).toFixed(3)} s on ${newLeader}; the agents said:\n`);
+    for (const l of await agentLines(c.dir, killed)) process.stderr.write(`    +${((l.at - killed) / 1000).toFixed(3)} s ${l.node}: ${l.text}\n`);
+  }
   return { killed, first, leader, newLeader, lost: await missing(newPort, c.password, writer.acked) };
 }
 
@@ -86,7 +90,6 @@ async function nodeCrash(c: HaBench, firstId: number): Promise<Outcome & { break
     logged: since(lines.find((l) => l.node === r.newLeader && l.text.includes('taking over'))?.at ?? null, r.killed),
     firstWrite: (r.first - r.killed) / 1000,
   };
-  if (process.env.BENCH_VERBOSE) for (const l of lines) process.stderr.write(`    +${((l.at - r.killed) / 1000).toFixed(3)} s ${l.node}: ${l.text}\n`);
   // The crashed node comes back with `up`: its agent rewinds it into a replica of the new leader.
   await pgrepl(['up', '--dir', c.dir]);
   await settled(c);
@@ -176,6 +179,10 @@ export async function haFailoverScenario(): Promise<Record<string, number>> {
   const user = await resolveOsUser();
   const bin = await findBinaries();
   const loadBefore = loadavg()[0]!;
+  const backends = (process.env.BENCH_HA_DCS?.split(',') ?? ['local', 'etcd']).filter((d): d is DcsKind => d === 'local' || (d === 'etcd' && etcdSkip() === null));
+  if (etcdSkip() !== null) console.log(`ha-failover: no etcd row: ${etcdSkip()}`);
+  const results = new Map<DcsKind, HaRows>();
+  for (const dcs of backends) results.set(dcs, await haRuns(dcs));
   const floors: number[] = [];
   const cli: number[] = [];
   let lost = 0;
@@ -186,10 +193,6 @@ export async function haFailoverScenario(): Promise<Record<string, number>> {
     lost += once.lost;
     process.stderr.write(`ha-failover floor ${i + 1}/${RUNS}: pg_ctl promote ${floors.at(-1)!.toFixed(3)} s, CLI failover ${cli.at(-1)!.toFixed(3)} s\n`);
   }
-  const backends: DcsKind[] = etcdSkip() === null ? ['local', 'etcd'] : ['local'];
-  if (etcdSkip() !== null) console.log(`ha-failover: no etcd row: ${etcdSkip()}`);
-  const results = new Map<DcsKind, HaRows>();
-  for (const dcs of backends) results.set(dcs, await haRuns(dcs));
   const floor = median(floors);
   const loadAfter = loadavg()[0]!;
   report(`ha-failover, synchronous ANY 1 of 2 replicas, writes through the multi-host URI (median of ${RUNS}; 1-min load average ${loadBefore.toFixed(1)} -> ${loadAfter.toFixed(1)} on ${bin.version})`, [
