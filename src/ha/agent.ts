@@ -23,6 +23,13 @@ import { clusterLedBy } from './topology.js';
 const RESTART_WINDOW_MS = 60_000;
 /** A leaderless cluster is looked at again this soon: a takeover is waited for, not a loop wait. */
 const SOON_MS = 20;
+/**
+ * The holder's long steps: a promotion, a start, a crash restart (crash recovery) can outlast the
+ * lease on a loaded machine, so the lease is renewed every loop wait while they run (Patroni keeps
+ * its loop renewing while it starts PostgreSQL, for the same reason). Else the watchdog fences the
+ * node mid-step and, the lease lapsed, no replica may take over under a quorum.
+ */
+const HOLDER_STEPS: ReadonlySet<string> = new Set(['promote', 'start', 'restart']);
 
 export interface AgentOptions {
   readonly cluster: Cluster;
@@ -132,7 +139,7 @@ export class Agent {
       await this.#reloadSpec();
       const snapshot = await this.#look();
       const decision = decide(snapshot);
-      const failure = (await this.#act(snapshot, decision)) ?? (await this.#recordLeadership());
+      const failure = (await this.#act(snapshot, decision)) ?? (await this.#keepingLease(() => this.#recordLeadership()));
       this.#failures = failure ? this.#failures + 1 : 0;
       this.#say(failure ? `${decision.reason} — failed: ${failure}` : decision.reason);
       await this.#publish(snapshot, this.#lastReason);
@@ -209,13 +216,30 @@ export class Agent {
     for (const action of decision.actions) {
       try {
         if (action.kind === 'restart') this.#restarts.push(this.#clock());
-        await act(this.#context(), action);
+        const run = (): Promise<void> => act(this.#context(), action);
+        await (HOLDER_STEPS.has(action.kind) ? this.#keepingLease(run) : run());
       } catch (error) {
         if (!(error instanceof LeaseLostError)) return `${action.kind}: ${(error as Error).message.split('\n')[0]}`;
         return error.message;
       }
     }
     return null;
+  }
+
+  /** Runs `work`, renewing the lease every loop wait meanwhile while this agent holds it. */
+  async #keepingLease<T>(work: () => Promise<T>): Promise<T> {
+    let renewing = false;
+    const timer = setInterval(() => {
+      if (renewing || this.#lease.deadline === null) return;
+      renewing = true;
+      // A failed renewal is the watchdog's business: it fences before the lease can expire.
+      void this.#lease.renew().catch(() => undefined).finally(() => (renewing = false));
+    }, this.#cluster.spec.ha!.loopWaitMs);
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   /**
