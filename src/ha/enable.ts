@@ -8,6 +8,7 @@ import { PreconditionError } from '../cluster/errors.js';
 import { findFreePorts } from '../util/ports.js';
 import { waitFor } from '../util/wait.js';
 import { apiUrl } from './config.js';
+import { validateTiming } from './timing.js';
 import type { Dcs } from './dcs/dcs.js';
 import { openDcs } from './dcs/open.js';
 import { publishedMembers } from './look.js';
@@ -47,6 +48,7 @@ export async function specWithHa(spec: ClusterSpec, root: string, { dcs, apiPort
   const missing = spec.nodes.filter((n) => n.apiPort === undefined);
   const ports = await findFreePorts(missing.length, apiPort ?? FIRST_API_PORT, taken);
   const nodes = spec.nodes.map((n) => (n.apiPort === undefined ? { ...n, apiPort: ports[missing.indexOf(n)]! } : n));
+  validateTiming(ha);
   return { ...spec, ha, nodes };
 }
 

@@ -21,7 +21,8 @@ export async function runAgentProcess(cluster: Cluster, name: string, dcsUrl: st
   const node = nodeNamed(cluster.spec, name);
   if (!node) throw new UnknownNodeError(`no node named '${name}'`, { hint: `nodes are: ${cluster.spec.nodes.map((n) => n.name).join(', ')}` });
   if (node.apiPort === undefined) throw new UsageError(`${name} has no apiPort in the spec`, { hint: 'run `pgrepl up --ha`, which assigns one' });
-  const dcs = await openDcs(dcsUrl ?? ha.dcs, { clusterDir: cluster.layout.root, clusterName: ha.scope, ttlMs: ha.ttlMs });
+  // A DCS call must fail within the retry timeout: the timing rule (loop wait + 2 x retry timeout <= TTL) counts on it.
+  const dcs = await openDcs(dcsUrl ?? ha.dcs, { clusterDir: cluster.layout.root, clusterName: ha.scope, ttlMs: ha.ttlMs, timeoutMs: ha.retryTimeoutMs });
   const say = log(name);
   const agent = new Agent({ cluster, node: name, dcs, log: say });
   let server: Server;

@@ -111,7 +111,7 @@ class LocalDcs implements Dcs {
     writeRecord(this.leaderPath, { holder, expiresAt: now + this.ttlMs, boot: this.boot });
   }
 
-  acquireLeader(me: string): Promise<boolean> {
+  async acquireLeader(me: string): Promise<boolean> {
     checkHolderName(me);
     return this.locked(() => {
       const now = this.clock();
@@ -122,7 +122,7 @@ class LocalDcs implements Dcs {
     });
   }
 
-  renewLeader(me: string): Promise<boolean> {
+  async renewLeader(me: string): Promise<boolean> {
     checkHolderName(me);
     return this.locked(() => {
       const now = this.clock();
@@ -141,7 +141,7 @@ class LocalDcs implements Dcs {
     });
   }
 
-  leader(): Promise<LeaderRecord | null> {
+  async leader(): Promise<LeaderRecord | null> {
     return this.guard(() => {
       const now = this.clock();
       const current = this.currentLeader(now);
@@ -157,7 +157,7 @@ class LocalDcs implements Dcs {
     await this.guard(() => writeRecord(join(this.dir, 'members', name), { name, state, expiresAt: this.clock() + ttlMs, boot: this.boot }));
   }
 
-  members(): Promise<MemberRecord[]> {
+  async members(): Promise<MemberRecord[]> {
     return this.guard(() => {
       const now = this.clock();
       const found: MemberRecord[] = [];
@@ -190,12 +190,12 @@ class LocalDcs implements Dcs {
     return record;
   }
 
-  get(key: string): Promise<Versioned | null> {
+  async get(key: string): Promise<Versioned | null> {
     const path = this.keyPath(key);
     return this.guard(() => this.readKey(path));
   }
 
-  put(key: string, value: unknown, expectVersion?: string | null): Promise<string | null> {
+  async put(key: string, value: unknown, expectVersion?: string | null): Promise<string | null> {
     const path = this.keyPath(key);
     return this.locked(() => {
       if (expectVersion !== undefined && (this.readKey(path)?.version ?? null) !== expectVersion) return null;
@@ -205,7 +205,7 @@ class LocalDcs implements Dcs {
     });
   }
 
-  delete(key: string, expectVersion?: string): Promise<boolean> {
+  async delete(key: string, expectVersion?: string): Promise<boolean> {
     const path = this.keyPath(key);
     return this.locked(() => {
       if (expectVersion !== undefined && this.readKey(path)?.version !== expectVersion) return false;
