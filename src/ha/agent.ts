@@ -57,6 +57,8 @@ export class Agent {
   #stopped = false;
   #wake: (() => void) | null = null;
   #lastReason = '';
+  /** Cycles in a row whose step failed. */
+  #failures = 0;
   #view: AgentView = { member: null, leader: null, paused: false, holdsLease: false, pg: null, dcsReachable: true };
   #failsafe: { from: string; until: number } | null = null;
 
@@ -87,7 +89,9 @@ export class Agent {
     while (!this.#stopped) {
       const decision = await this.cycle();
       if (this.#stopped) break;
-      await this.#pause(decision.soon ? SOON_MS : this.#cluster.spec.ha!.loopWaitMs);
+      // The holder never backs off: its renewals must keep their pace.
+      const backoff = this.#lease.deadline === null ? 2 ** Math.min(this.#failures, 5) : 1;
+      await this.#pause(decision.soon ? SOON_MS : this.#cluster.spec.ha!.loopWaitMs * backoff);
     }
   }
 
@@ -115,17 +119,31 @@ export class Agent {
     this.#wake?.();
   }
 
-  /** One look, decide, act, publish. Never throws: a failed step is the cycle's reason. */
+  /**
+   * One look, decide, act, publish. Never throws: a failed step is the cycle's reason, and repeated
+   * failures back a non-holder's loop off (up to 32 loop waits), so a rewind that cannot work is
+   * not retried four times a second.
+   */
   async cycle(): Promise<Decision> {
-    await this.#reloadSpec();
-    const snapshot = await this.#look();
-    const decision = decide(snapshot);
-    const failure = (await this.#act(snapshot, decision)) ?? (await this.#recordLeadership());
-    const reason = failure ? `${decision.reason} — failed: ${failure}` : decision.reason;
+    try {
+      await this.#reloadSpec();
+      const snapshot = await this.#look();
+      const decision = decide(snapshot);
+      const failure = (await this.#act(snapshot, decision)) ?? (await this.#recordLeadership());
+      this.#failures = failure ? this.#failures + 1 : 0;
+      this.#say(failure ? `${decision.reason} — failed: ${failure}` : decision.reason);
+      await this.#publish(snapshot, this.#lastReason);
+      return failure ? { ...decision, soon: false } : decision;
+    } catch (error) {
+      this.#failures += 1;
+      this.#say(`cycle failed: ${(error as Error).message}`);
+      return { reason: this.#lastReason, actions: [] };
+    }
+  }
+
+  #say(reason: string): void {
     if (reason !== this.#lastReason) this.options.log(reason);
     this.#lastReason = reason;
-    await this.#publish(snapshot, reason);
-    return failure ? { ...decision, soon: false } : decision;
   }
 
   async #reloadSpec(): Promise<void> {
