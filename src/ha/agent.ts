@@ -14,6 +14,7 @@ import { lookAtLease, lookAtPeers, lookAtSelf, memberState, type Memory } from '
 import type { MemberState } from './member.js';
 import { OwnServer } from './own-server.js';
 import { readPaused } from './pause.js';
+import { FailsafeTicker } from './failsafe.js';
 import { currentRequest } from './request.js';
 import type { Decision, HaSettings, LocalPg, Snapshot } from './snapshot.js';
 import { clusterLedBy } from './topology.js';
@@ -61,11 +62,13 @@ export class Agent {
   #failures = 0;
   #view: AgentView = { member: null, leader: null, paused: false, holdsLease: false, pg: null, dcsReachable: true };
   #failsafe: { from: string; until: number } | null = null;
+  readonly #failsafeTicker: FailsafeTicker;
 
   constructor(private readonly options: AgentOptions) {
     this.#clock = options.clock ?? monotonic;
     this.#cluster = options.cluster;
     this.#own = new OwnServer(() => this.#cluster, this.#node());
+    this.#failsafeTicker = new FailsafeTicker(options.cluster.spec.ha!.loopWaitMs);
     const ha = options.cluster.spec.ha!;
     this.#lease = new LeaseKeeper(options.dcs, options.node, this.#clock, fenceMargin(ha.ttlMs), () => void this.#onLeaseExpiring());
   }
@@ -193,12 +196,16 @@ export class Agent {
       stopping: () => (this.#memory.expectRunning = false),
       handedOver: (to: string) => (this.#memory.handedOverTo = to),
       loopWaitMs: this.#cluster.spec.ha!.loopWaitMs,
+      failsafe: this.#failsafeTicker,
     };
   }
 
   /** Runs the decision's actions in order; the first failure ends the cycle and is returned in words. */
   async #act(snapshot: Snapshot, decision: Decision): Promise<string | null> {
-    if (snapshot.lease.dcs === 'ok' && snapshot.lease.holder !== snapshot.me && snapshot.lease.holder !== null) this.#lease.forget();
+    if (snapshot.lease.dcs === 'ok' && snapshot.lease.holder !== snapshot.me && snapshot.lease.holder !== null) {
+      this.#lease.forget();
+      this.#failsafeTicker.stop();
+    }
     for (const action of decision.actions) {
       try {
         if (action.kind === 'restart') this.#restarts.push(this.#clock());
@@ -270,6 +277,7 @@ export class Agent {
       if (this.#lease.deadline !== null) await this.#lease.release().catch(() => undefined);
     }
     this.#lease.forget();
+    this.#failsafeTicker.stop();
     await this.options.dcs.removeMember(this.options.node).catch(() => undefined);
     await this.#own.close();
   }
