@@ -13,6 +13,7 @@ import { registerRejoin } from './rejoin.js';
 import { registerAddReplica } from './add-replica.js';
 import { registerRemoveReplica } from './remove-replica.js';
 import { registerSwitchover } from './switchover.js';
+import { registerConsole } from './console.js';
 
 const program = new Command('pgrepl')
   .description('A PostgreSQL primary with streaming hot-standby replicas, done right, in one command.')
@@ -24,6 +25,7 @@ for (const register of [
   registerUp, registerStatus, registerUrl, registerDown, registerPsql, registerLogs,
   registerAddReplica, registerRemoveReplica, registerSwitchover, registerFailover, registerRejoin, registerSet, registerCompose,
 ]) register(program);
+registerConsole(program);
 for (const command of program.commands) command.exitOverride();
 
 exitOnInterrupt();

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { assess, type ClusterStatus, type NodeStatus } from '../cluster/assess.js';
 import { resolveClusterDir } from '../cluster/location.js';
-import { observeCluster } from '../cluster/observe.js';
+import type { Cluster } from '../cluster/context.js';
+import { observeCluster, type ObserveOptions } from '../cluster/observe.js';
 import { openCluster } from '../cluster/open.js';
 import { action, printResult, type CommonOptions } from './output.js';
 import { withCommonOptions } from './options.js';
@@ -34,14 +35,19 @@ export function renderStatus(status: ClusterStatus): string {
   return parts.join('\n');
 }
 
+/** The document `status --json` prints; the console samples through it too (held connections via `observe`). */
+export async function statusDocument(cluster: Cluster, observe: ObserveOptions = {}): Promise<{ dir: string } & ClusterStatus> {
+  const status = assess(await observeCluster(cluster, cluster.spec.nodes, observe), cluster.spec.replication);
+  return { dir: cluster.layout.root, ...status };
+}
+
 export function registerStatus(program: Command): void {
   withCommonOptions(program.command('status'))
     .description('role, state, lag and slots of every node, with warnings')
     .action(
       action(async (flags: CommonOptions) => {
-        const cluster = await openCluster(resolveClusterDir(flags.dir));
-        const status = assess(await observeCluster(cluster), cluster.spec.replication);
-        printResult(flags, { dir: cluster.layout.root, ...status }, () => renderStatus(status));
+        const status = await statusDocument(await openCluster(resolveClusterDir(flags.dir)));
+        printResult(flags, status, () => renderStatus(status));
       }),
     );
 }
