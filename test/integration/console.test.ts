@@ -1,0 +1,135 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import parsePrometheus from 'parse-prometheus-text-format';
+import type { Page } from 'playwright-core';
+import { findBinaries } from '../../src/pg/binaries.js';
+import { parseLsn } from '../../src/pg/lsn.js';
+import type { StatusDocument } from '../../src/console/types.js';
+import { browser, noBrowser } from './browser.js';
+import { startConsole } from './console-process.js';
+import { clusterDir, freePortBlock, pgreplJson, psql } from './fixture.js';
+
+const PAGE_WAIT = { timeout: 30_000 };
+
+/** The console's own number for a replica's lag in bytes, as its card carries it. */
+const lagOnPage = (page: Page, node: string): Promise<string | null> =>
+  page.locator(`#cards article[data-node="${node}"] [data-field="lag-bytes"]`).getAttribute('data-value');
+
+async function metricsOf(url: string): Promise<Map<string, Array<{ labels: Record<string, string>; value: number }>>> {
+  const res = await fetch(`${url}metrics`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+  const families = parsePrometheus(await res.text());
+  return new Map(families.map((f) => [f.name, f.metrics.map((m) => ({ labels: m.labels ?? {}, value: Number(m.value) }))]));
+}
+
+const valueOf = (metrics: Awaited<ReturnType<typeof metricsOf>>, name: string, labels: Record<string, string>): number | undefined =>
+  metrics.get(name)?.find((m) => Object.entries(labels).every(([k, v]) => m.labels[k] === v))?.value;
+
+/** A GET with a chosen Host header (fetch does not let one set it). */
+function getWithHost(url: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: { host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('the console shows the cluster live, its metrics parse right, and actions need the token', { skip: noBrowser() }, async (t) => {
+  const { bindir } = await findBinaries();
+  const dir = await clusterDir(t);
+  await pgreplJson(['up', '--dir', dir, '--replicas', '2', '--port', String(await freePortBlock(3))]);
+  const urlOf = async (node: string): Promise<string> => (await pgreplJson<{ url: string }>(['url', node, '--dir', dir])).url;
+  const console_ = await startConsole(t, dir);
+  assert.match(console_.url, /^http:\/\/127\.0\.0\.1:\d+\/$/, 'binds to loopback by default');
+  const page = await (await browser(t)).newPage();
+  const requested = new Set<string>();
+  page.on('request', (r) => requested.add(new URL(r.url()).origin));
+  const started = Date.now();
+  await page.goto(console_.url);
+
+  await t.test('every node is shown with its role, in the cards and the topology', async () => {
+    const status = await pgreplJson<StatusDocument>(['status', '--dir', dir]);
+    for (const node of status.nodes) {
+      const card = page.locator(`#cards article[data-node="${node.name}"]`);
+      await card.waitFor(PAGE_WAIT);
+      assert.equal(await card.getAttribute('data-role'), node.role);
+      assert.equal(await card.locator('[data-field="role"]').textContent(), node.role);
+      assert.equal(await page.locator(`#topology g[data-node="${node.name}"]`).getAttribute('data-role'), node.role);
+    }
+    assert.equal(await page.locator('#cards article').count(), 3);
+    t.diagnostic(`first load to every card: ${Date.now() - started} ms`);
+  });
+
+  await t.test('a replica whose replay is paused shows its lag rise, then fall back after resume', async () => {
+    const replica = await urlOf('pg2');
+    await page.waitForFunction(() => document.querySelector('#cards article[data-node="pg2"] [data-field="lag-bytes"]')?.getAttribute('data-value') === '0', null, PAGE_WAIT);
+    await psql(bindir, replica, 'SELECT pg_wal_replay_pause()');
+    await psql(bindir, await urlOf('pg1'), "CREATE TABLE console_probe AS SELECT g, repeat('x', 100) AS pad FROM generate_series(1, 20000) g");
+    await page.waitForFunction(() => Number(document.querySelector('#cards article[data-node="pg2"] [data-field="lag-bytes"]')?.getAttribute('data-value')) > 1_000_000, null, PAGE_WAIT);
+    assert.equal(await lagOnPage(page, 'pg3'), '0', 'the other replica is not behind');
+    assert.match(await page.locator('#chart').getAttribute('data-series') ?? '', /pg2/);
+    await psql(bindir, replica, 'SELECT pg_wal_replay_resume()');
+    await page.waitForFunction(() => document.querySelector('#cards article[data-node="pg2"] [data-field="lag-bytes"]')?.getAttribute('data-value') === '0', null, PAGE_WAIT);
+  });
+
+  await t.test('/metrics parses as Prometheus text and carries the values status reports', async () => {
+    const status = await pgreplJson<StatusDocument>(['status', '--dir', dir]);
+    const metrics = await metricsOf(console_.url);
+    for (const node of status.nodes) {
+      assert.equal(valueOf(metrics, 'pgrepl_up', { node: node.name }), 1, `${node.name} up`);
+      assert.equal(valueOf(metrics, 'pgrepl_primary', { node: node.name }), node.role === 'primary' ? 1 : 0);
+      assert.equal(valueOf(metrics, 'pgrepl_postgres_timeline', { node: node.name }), node.timeline);
+    }
+    // The cluster is idle now: the positions the console sampled are the ones status reads.
+    const primary = status.nodes.find((n) => n.role === 'primary')!;
+    assert.equal(valueOf(metrics, 'pgrepl_wal_location_bytes', { node: primary.name }), Number(parseLsn(primary.lsn!)));
+    assert.equal(valueOf(metrics, 'pgrepl_wal_replayed_location_bytes', { node: 'pg2' }), Number(parseLsn(primary.lsn!)));
+    assert.equal(valueOf(metrics, 'pgrepl_replication_lag_bytes', { node: 'pg2', upstream: 'pg1' }), 0);
+    assert.equal(valueOf(metrics, 'pgrepl_postgres_streaming', { node: 'pg3', upstream: 'pg1' }), 1);
+    assert.equal(valueOf(metrics, 'pgrepl_replication_slot_active', { node: 'pg1', slot: 'pg2' }), 1);
+    assert.equal(valueOf(metrics, 'pgrepl_replication_slot_wal_status', { node: 'pg1', slot: 'pg3', wal_status: 'reserved' }), 1);
+    assert.equal(valueOf(metrics, 'pgrepl_sync_standby', { node: 'pg2' }), 0);
+    assert.ok((valueOf(metrics, 'pgrepl_console_samples_total', {}) ?? 0) > 0);
+  });
+
+  await t.test('/api/status is status --json, and a foreign Host header is refused', async () => {
+    const [mine, cli] = await Promise.all([
+      fetch(`${console_.url}api/status`).then((r) => r.json() as Promise<StatusDocument>),
+      pgreplJson<StatusDocument>(['status', '--dir', dir]),
+    ]);
+    assert.deepEqual(mine, cli);
+    assert.equal(await getWithHost(`${console_.url}api/status`, 'attacker.example:80'), 403);
+  });
+
+  await t.test('an action without the token is refused; with it, a switchover runs and shows', async () => {
+    const switchTo = async (): Promise<string | null> => {
+      await page.locator('#cards article[data-node="pg2"] button[data-action="switchover"]').click();
+      await page.locator('#confirm-ok').click();
+      await page.locator('#action-result[data-outcome]').waitFor(PAGE_WAIT);
+      return page.locator('#action-result').getAttribute('data-outcome');
+    };
+    assert.equal(await switchTo(), 'refused');
+    assert.match(await page.locator('#action-result').textContent() ?? '', /token/);
+    const direct = await fetch(`${console_.url}api/actions/switchover`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer wrong' }, body: '{"to":"pg2"}' });
+    assert.equal(direct.status, 401);
+    assert.equal((await pgreplJson<StatusDocument>(['status', '--dir', dir])).nodes[0]!.role, 'primary', 'nothing moved');
+
+    await page.locator('#token').fill(console_.token);
+    await page.locator('#action-result').evaluate((el) => el.removeAttribute('data-outcome'));
+    assert.equal(await switchTo(), 'accepted');
+    await page.waitForFunction(() => document.querySelector('#cards article[data-node="pg2"]')?.getAttribute('data-role') === 'primary', null, { timeout: 60_000 });
+    await page.locator('#events li[data-kind="switchover"]', { hasText: 'pg2 is the primary' }).waitFor(PAGE_WAIT);
+    await page.waitForFunction(() => document.querySelector('#cards article[data-node="pg1"]')?.getAttribute('data-state') === 'streaming', null, PAGE_WAIT);
+    const status = await pgreplJson<StatusDocument>(['status', '--dir', dir]);
+    assert.equal(status.nodes.find((n) => n.name === 'pg2')!.role, 'primary');
+    if (process.env.PGREPL_CONSOLE_SCREENSHOT) await page.screenshot({ path: process.env.PGREPL_CONSOLE_SCREENSHOT, fullPage: true });
+  });
+
+  assert.deepEqual([...requested], [new URL(console_.url).origin], 'the page requested nothing but its console');
+  assert.doesNotMatch(console_.stderr(), /password/i);
+});
