@@ -37,10 +37,13 @@ export class ClusterMetrics {
     slotWalStatus: this.#gauge('pgrepl_replication_slot_wal_status', 'The slot\'s wal_status (reserved, extended, unreserved, lost) as a label, value 1.', ['node', 'slot', 'wal_status']),
     leader: this.#gauge('pgrepl_leader', 'HA: whether the node holds the leader lease (1) or not (0).', ['node']),
     agentHealthy: this.#gauge('pgrepl_agent_healthy', 'HA: whether the node\'s agent answers healthy (1) or not (0).', ['node']),
-    unlocked: this.#gauge('pgrepl_cluster_unlocked', 'HA: whether no node holds the leader lease (1) or one does (0).', []),
-    paused: this.#gauge('pgrepl_is_paused', 'HA: whether automatic failover is paused (1) or not (0).', []),
     leaseExpires: this.#gauge('pgrepl_lease_expires_in_seconds', 'HA: seconds until the leader lease expires unless renewed.', ['holder']),
   };
+
+  // Label-less gauges always print a value (0 before any set): these two are made at the first HA
+  // sample, so a cluster without HA shows no "unlocked 0" or "paused 0" it never reported.
+  #unlocked: Gauge<string> | undefined;
+  #paused: Gauge<string> | undefined;
 
   constructor(readonly slotCapBytes: () => number) {
     collectDefaultMetrics({ register: this.registry, prefix: 'pgrepl_console_' });
@@ -68,10 +71,14 @@ export class ClusterMetrics {
     for (const gauge of this.#perSample) gauge.reset();
     for (const node of status.nodes) this.#node(node);
     if (status.leader !== undefined) {
-      this.#g.unlocked.set(status.leader === null ? 1 : 0);
+      this.#unlocked ??= new Gauge({ name: 'pgrepl_cluster_unlocked', help: 'HA: whether no node holds the leader lease (1) or one does (0).', registers: [this.registry] });
+      this.#unlocked.set(status.leader === null ? 1 : 0);
       for (const node of status.nodes) this.#g.leader.set({ node: node.name }, node.name === status.leader ? 1 : 0);
     }
-    if (status.paused !== undefined) this.#g.paused.set(status.paused ? 1 : 0);
+    if (status.paused !== undefined) {
+      this.#paused ??= new Gauge({ name: 'pgrepl_is_paused', help: 'HA: whether automatic failover is paused (1) or not (0).', registers: [this.registry] });
+      this.#paused.set(status.paused ? 1 : 0);
+    }
     if (status.lease) this.#g.leaseExpires.set({ holder: status.lease.holder }, status.lease.expiresInMs / 1000);
   }
 

@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { changes } from './changes.js';
+import type { ConsoleNode, StatusDocument } from './types.js';
+
+const node = (name: string, over: Partial<ConsoleNode> = {}): ConsoleNode => ({
+  name, role: name === 'pg1' ? 'primary' : 'replica', host: '127.0.0.1', port: 5432, running: true,
+  upstream: name === 'pg1' ? null : 'pg1', state: name === 'pg1' ? 'primary' : 'streaming', inRecovery: name !== 'pg1',
+  timeline: 1, lsn: '0/3000000', replayLsn: null, lagBytes: 0, replayLagMs: 0, syncState: 'async', slots: [], ...over,
+});
+const doc = (nodes: ConsoleNode[], ha: Partial<StatusDocument> = {}): StatusDocument => ({ dir: '/c', nodes, warnings: [], ...ha });
+const base = doc([node('pg1'), node('pg2'), node('pg3')]);
+
+const cases: Array<{ name: string; after: StatusDocument; before?: StatusDocument; expect: Array<[string, string]> }> = [
+  { name: 'nothing changed', after: base, expect: [] },
+  { name: 'a replica stops', after: doc([node('pg1'), node('pg2', { running: false, state: 'stopped' }), node('pg3')]), expect: [['node-down', 'pg2 is down (stopped)']] },
+  { name: 'a replica comes back', before: doc([node('pg1'), node('pg2', { running: false, state: 'stopped' }), node('pg3')]), after: base, expect: [['node-up', 'pg2 is up (streaming)']] },
+  { name: 'a replica stops streaming', after: doc([node('pg1'), node('pg2', { state: 'not streaming' }), node('pg3')]), expect: [['state', 'pg2: streaming → not streaming']] },
+  {
+    name: 'switchover: the old primary follows the new one',
+    after: doc([node('pg1', { role: 'replica', upstream: 'pg2', state: 'streaming', timeline: 2 }), node('pg2', { role: 'primary', upstream: null, state: 'primary', timeline: 2 }), node('pg3', { upstream: 'pg2', timeline: 2 })]),
+    expect: [['switchover', 'switchover: pg2 is the primary, pg1 follows it'], ['state', 'pg1: primary → streaming'], ['timeline', 'pg1 is on timeline 2 (was 1)'], ['state', 'pg2: streaming → primary'], ['timeline', 'pg2 is on timeline 2 (was 1)'], ['timeline', 'pg3 is on timeline 2 (was 1)']],
+  },
+  {
+    name: 'failover: the old primary is fenced',
+    after: doc([node('pg1', { role: 'replica', upstream: 'pg2', running: false, state: 'diverged', timeline: null }), node('pg2', { role: 'primary', upstream: null, state: 'primary' }), node('pg3', { upstream: 'pg2' })]),
+    expect: [['failover', 'failover: pg2 is the primary; pg1 is diverged'], ['node-down', 'pg1 is down (diverged)'], ['state', 'pg2: streaming → primary']],
+  },
+  {
+    name: 'a slot is invalidated',
+    after: doc([node('pg1', { slots: [{ name: 'pg2', active: false, walStatus: 'lost', retainedBytes: null }] }), node('pg2'), node('pg3')]),
+    expect: [['slot-invalidated', 'slot pg2 on pg1 was invalidated (max_slot_wal_keep_size): replica pg2 must be re-cloned']],
+  },
+  { name: 'a replica is added', after: doc([node('pg1'), node('pg2'), node('pg3'), node('pg4')]), expect: [['node-added', 'pg4 joined the cluster (replica, streaming)']] },
+  { name: 'a replica is removed', after: doc([node('pg1'), node('pg2')]), expect: [['node-removed', 'pg3 left the cluster']] },
+  {
+    name: 'HA: the lease moves, failover is paused, an agent says why',
+    before: doc([node('pg1', { agent: { url: 'x', healthy: true, reason: 'leader' } }), node('pg2'), node('pg3')], { leader: 'pg1', paused: false }),
+    after: doc([node('pg1', { agent: { url: 'x', healthy: false, reason: 'lost the lease' } }), node('pg2'), node('pg3')], { leader: null, paused: true }),
+    expect: [['leader', 'no node holds the leader lease'], ['paused', 'automatic failover paused'], ['agent', 'agent pg1: lost the lease'], ['agent', 'agent pg1 is unhealthy']],
+  },
+];
+
+for (const c of cases) {
+  test(`changes: ${c.name}`, () => {
+    const events = changes(c.before ?? base, c.after, 42);
+    assert.deepEqual(events.map((e) => [e.kind, e.message]), c.expect);
+    assert.ok(events.every((e) => e.at === 42));
+  });
+}
+
+test('changes: the first sample yields nothing', () => {
+  assert.deepEqual(changes(null, base, 1), []);
+});
