@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import parsePrometheus from 'parse-prometheus-text-format';
 import { ClusterMetrics } from './metrics.js';
 import type { ConsoleNode, StatusDocument } from './types.js';
@@ -64,4 +65,17 @@ test('metrics: HA fields become lease, pause and agent series; a removed node\'s
   s = await samples(metrics);
   assert.equal(s.get('pgrepl_up{node=pg2}'), undefined);
   assert.equal(s.get('pgrepl_cluster_unlocked{}'), '1');
+});
+
+test('the Grafana dashboard in docs/ queries only metrics the console exports', async () => {
+  const file = new URL('../../../docs/grafana-dashboard.json', import.meta.url);
+  const dashboard = JSON.parse(await readFile(file, 'utf8')) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
+  const metrics = new ClusterMetrics(() => 0);
+  metrics.update({ dir: '/c', nodes: [primary], warnings: [], leader: 'pg1', paused: false, lease: null });
+  const exported = new Set(parsePrometheus(await metrics.text()).map((f) => f.name));
+  for (const panel of dashboard.panels) {
+    for (const target of panel.targets) {
+      for (const name of target.expr.match(/\bpgrepl_[a-z_]+/g) ?? []) assert.ok(exported.has(name), `${panel.title}: ${name} is not exported`);
+    }
+  }
 });
