@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { resolveClusterDir } from '../cluster/location.js';
 import type { RunningConsole } from '../console/index.js';
 import { PgreplError } from '../errors.js';
+import { withDeadline } from '../util/wait.js';
 import { LocalClusterOps } from './console-ops.js';
 import { action, printResult, type CommonOptions } from './output.js';
 import { intOption, withCommonOptions } from './options.js';
@@ -40,14 +41,22 @@ function listenError(error: unknown, flags: ConsoleFlags): unknown {
   return error;
 }
 
-/** Ctrl-C stops an idle console at once (exit 0); during an action, pgrepl's own interrupt handling runs. */
+/**
+ * Ctrl-C (or SIGTERM) stops an idle console at once, exit 0. During an action the handlers that
+ * were there (pgrepl's own interrupt handling: stop a clone, say what is left) run instead.
+ */
 function stopOnSignal(running: RunningConsole): void {
-  const stop = (): void => {
-    if (running.busy() !== null) return;
-    void running.close().finally(() => process.exit(0));
-  };
-  process.prependOnceListener('SIGINT', stop);
-  process.prependOnceListener('SIGTERM', stop);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    const previous = process.listeners(signal);
+    process.removeAllListeners(signal);
+    process.once(signal, () => {
+      if (running.busy() !== null) {
+        for (const listener of previous) listener(signal);
+        return;
+      }
+      void withDeadline(running.close(), 3000, undefined).finally(() => process.exit(0));
+    });
+  }
 }
 
 export function registerConsole(program: Command): void {
