@@ -8,7 +8,11 @@ import { DEFAULT_MAX_LAG_BYTES, switchover } from '../cluster/switchover.js';
 import type { AddReplicaRequest, ClusterOps, OnProgress, RemoveReplicaRequest, StatusDocument, SwitchoverRequest } from '../console/types.js';
 import { Sessions } from '../pg/sql.js';
 import { SPEC_FILE } from '../spec/file.js';
-import { statusDocument } from './status.js';
+import { requireHa } from '../ha/config.js';
+import { openClusterDcs } from '../ha/enable.js';
+import { setPaused } from '../ha/pause.js';
+import { haSwitchover } from '../ha/switchover.js';
+import { readStatus } from './status.js';
 
 /**
  * The console's view of a cluster on this machine: `status` is `pgrepl status --json`'s own
@@ -39,13 +43,37 @@ export class LocalClusterOps implements ClusterOps {
   }
 
   async status(): Promise<StatusDocument> {
-    return statusDocument(await this.current(), { via: this.#sessions.with });
+    return (await readStatus(await this.current(), { via: this.#sessions.with })).document as unknown as StatusDocument;
   }
 
-  switchover(request: SwitchoverRequest, onEvent: OnProgress): Promise<unknown> {
+  /** As `pgrepl switchover`: under HA the agents change the cluster, asked through the DCS. */
+  async switchover(request: SwitchoverRequest, onEvent: OnProgress): Promise<unknown> {
+    const opened = await openCluster(this.root);
+    if (opened.spec.ha) return haSwitchover(opened, request.to, onEvent);
     return changeCluster(this.root, 'switchover', (cluster) => switchover(cluster, {
       maxLagBytes: DEFAULT_MAX_LAG_BYTES, onEvent, ...(request.to ? { to: request.to } : {}),
     }));
+  }
+
+  /** As `pgrepl pause` / `pgrepl resume`: refused (requireHa's error) when HA is off. */
+  async #setPaused(paused: boolean): Promise<unknown> {
+    const cluster = await openCluster(this.root);
+    requireHa(cluster.spec);
+    const dcs = await openClusterDcs(cluster);
+    try {
+      await setPaused(dcs, paused, 'user');
+    } finally {
+      await dcs.close();
+    }
+    return { paused };
+  }
+
+  pause(): Promise<unknown> {
+    return this.#setPaused(true);
+  }
+
+  resume(): Promise<unknown> {
+    return this.#setPaused(false);
   }
 
   addReplica(request: AddReplicaRequest, onEvent: OnProgress): Promise<unknown> {

@@ -10,6 +10,8 @@ import { LocalClusterOps } from './console-ops.js';
 import { action, printResult, type CommonOptions } from './output.js';
 import { intOption, withCommonOptions } from './options.js';
 
+export const DEFAULT_PORT = 8070;
+
 interface ConsoleFlags extends CommonOptions {
   readonly host: string;
   readonly port: number;
@@ -63,7 +65,8 @@ export function registerConsole(program: Command): void {
   withCommonOptions(program.command('console'))
     .description('a web page of the topology, lag, slots and events, with actions and Prometheus /metrics')
     .option('--host <HOST>', 'address to listen on; anything but loopback shows the cluster to the network', '127.0.0.1')
-    .option('--port <P>', 'port to listen on (0: any free one)', intOption(0, 65535), 8008)
+    // Not 8008: that is where the HA agents' REST APIs start (Patroni's port).
+    .option('--port <P>', 'port to listen on (0: any free one)', intOption(0, 65535), DEFAULT_PORT)
     .option('--interval-ms <N>', 'how often to sample the cluster', intOption(100, 60_000), 1000)
     .action(
       action(async (flags: ConsoleFlags) => {

@@ -5,6 +5,7 @@ import { changeCluster } from '../cluster/open.js';
 import { action, printResult, type CommonOptions } from './output.js';
 import { withCommonOptions } from './options.js';
 import { progressPrinter } from './progress.js';
+import { stopAgents } from '../ha/enable.js';
 
 interface DownFlags extends CommonOptions {
   readonly destroy?: boolean;
@@ -17,8 +18,10 @@ export function registerDown(program: Command): void {
     .action(
       action(async (flags: DownFlags) => {
         const root = resolveClusterDir(flags.dir);
+        const onEvent = progressPrinter(Boolean(flags.json));
         const { stopped, kept } = await changeCluster(root, 'down', async (cluster) => {
-          const names = await down(cluster, progressPrinter(Boolean(flags.json)));
+          if (cluster.spec.ha) await stopAgents(cluster, onEvent);
+          const names = await down(cluster, onEvent);
           return { stopped: names, kept: flags.destroy ? await destroy(cluster) : [] };
         });
         const result = { dir: root, stopped, destroyed: Boolean(flags.destroy), kept };

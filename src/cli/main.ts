@@ -13,6 +13,8 @@ import { registerRejoin } from './rejoin.js';
 import { registerAddReplica } from './add-replica.js';
 import { registerRemoveReplica } from './remove-replica.js';
 import { registerSwitchover } from './switchover.js';
+import { registerAgent } from './agent.js';
+import { registerPause } from './pause.js';
 import { registerConsole } from './console.js';
 
 const program = new Command('pgrepl')
@@ -24,6 +26,7 @@ const program = new Command('pgrepl')
 for (const register of [
   registerUp, registerStatus, registerUrl, registerDown, registerPsql, registerLogs,
   registerAddReplica, registerRemoveReplica, registerSwitchover, registerFailover, registerRejoin, registerSet, registerCompose,
+  registerAgent, registerPause,
 ]) register(program);
 registerConsole(program);
 for (const command of program.commands) command.exitOverride();

@@ -6,6 +6,7 @@ import { observeCluster, type ObserveOptions } from '../cluster/observe.js';
 import { openCluster } from '../cluster/open.js';
 import { action, printResult, type CommonOptions } from './output.js';
 import { withCommonOptions } from './options.js';
+import { haStatus, type HaStatus } from '../ha/status.js';
 
 const dash = (v: unknown): string => (v === null || v === undefined ? '-' : String(v));
 
@@ -35,10 +36,25 @@ export function renderStatus(status: ClusterStatus): string {
   return parts.join('\n');
 }
 
-/** The document `status --json` prints; the console samples through it too (held connections via `observe`). */
-export async function statusDocument(cluster: Cluster, observe: ObserveOptions = {}): Promise<{ dir: string } & ClusterStatus> {
-  const status = assess(await observeCluster(cluster, cluster.spec.nodes, observe), cluster.spec.replication);
-  return { dir: cluster.layout.root, ...status };
+function renderHa(ha: HaStatus): string {
+  const head = ha.error
+    ? `HA: DCS ${ha.dcs} unreachable: ${ha.error}`
+    : `HA: DCS ${ha.dcs}; leader lease: ${ha.leader ?? 'free'}${ha.lease ? ` (TTL ${ha.lease.ttlMs} ms, renewed by its agent)` : ''}${ha.paused ? '; PAUSED: no automatic failover' : ''}`;
+  const rows = Object.entries(ha.agents).map(([name, a]) => `  ${name}: agent ${a.healthy ? 'healthy' : a.pid ? 'running, not publishing' : 'not running'}${a.url ? ` at ${a.url}` : ''}${a.reason ? ` — ${a.reason}` : ''}`);
+  return [head, ...rows].join('\n');
+}
+
+/**
+ * What `status` shows: the assessed nodes, HA's view when HA is on, and the document `--json`
+ * prints. The console samples through this very function (with held connections via `observe`).
+ */
+export async function readStatus(cluster: Cluster, observe: ObserveOptions = {}): Promise<{ status: ClusterStatus; ha: HaStatus | null; document: Record<string, unknown> }> {
+  const [observed, ha] = await Promise.all([observeCluster(cluster, cluster.spec.nodes, observe), cluster.spec.ha ? haStatus(cluster) : null]);
+  const status = assess(observed, cluster.spec.replication);
+  const document = ha
+    ? { dir: cluster.layout.root, ...status, nodes: status.nodes.map((n) => ({ ...n, agent: ha.agents[n.name] ?? null })), leader: ha.leader, paused: ha.paused, lease: ha.lease, ha }
+    : { dir: cluster.layout.root, ...status };
+  return { status, ha, document };
 }
 
 export function registerStatus(program: Command): void {
@@ -46,8 +62,8 @@ export function registerStatus(program: Command): void {
     .description('role, state, lag and slots of every node, with warnings')
     .action(
       action(async (flags: CommonOptions) => {
-        const status = await statusDocument(await openCluster(resolveClusterDir(flags.dir)));
-        printResult(flags, status, () => renderStatus(status));
+        const { status, ha, document } = await readStatus(await openCluster(resolveClusterDir(flags.dir)));
+        printResult(flags, document, () => renderStatus(status) + (ha ? `\n\n${renderHa(ha)}` : ''));
       }),
     );
 }

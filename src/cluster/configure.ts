@@ -14,6 +14,14 @@ async function readOrEmpty(path: string): Promise<string> {
   }
 }
 
+/**
+ * Under HA a standby whose upstream restarted (a crashed primary restarted in place) or changed
+ * reconnects within this, not PostgreSQL's 5 s: a synchronous primary's first commit waits for it.
+ * A standby of a dead primary logs a failed attempt as often, for the second or two until an agent
+ * points it elsewhere.
+ */
+const HA_RETRY_INTERVAL = '200ms';
+
 /** Settings a node carries only for a moment, on top of what the spec says. */
 export interface TransientSettings {
   readonly walRetrieveRetryInterval?: string;
@@ -41,6 +49,7 @@ export async function writeServerFiles(cluster: Cluster, node: NodeSpec, transie
         synchronousStandbyNames: synchronousStandbyNames(cluster.spec),
         recoveryMinApplyDelay: node.delay ?? '0',
         syncfsAtStartup: process.platform === 'linux' && cluster.bin.majorVersion >= 14,
+        ...(cluster.spec.ha ? { walRetrieveRetryInterval: HA_RETRY_INTERVAL } : {}),
         ...transient,
       }),
     ],

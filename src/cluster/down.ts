@@ -67,7 +67,7 @@ export async function destroy(cluster: Cluster): Promise<string[]> {
     });
   }
   const kept = await removeOwnNodes(cluster);
-  for (const entry of ['state', 'secrets', SPEC_FILE, '.pgrepl-cluster', LOCK_FILE]) {
+  for (const entry of ['state', 'secrets', 'agents', 'dcs', SPEC_FILE, '.pgrepl-cluster', LOCK_FILE]) {
     await rm(join(layout.root, entry), { recursive: true, force: true });
   }
   if (marker.createdDir && (await readdir(layout.root)).length === 0) await rmdir(layout.root);

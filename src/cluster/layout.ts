@@ -65,6 +65,20 @@ export class ClusterLayout {
   nodeStateFile(name: string): string {
     return join(this.stateDir, `${name}.json`);
   }
+  /** HA agents' pid files and logs (admin's: root reads the pids back to signal them). */
+  get agentsDir(): string {
+    return join(this.root, 'agents');
+  }
+  agentPidFile(name: string): string {
+    return join(this.agentsDir, `${name}.pid`);
+  }
+  agentLogFile(name: string): string {
+    return join(this.agentsDir, `${name}.log`);
+  }
+  /** The local DCS's files (the leader lease of a one-machine HA cluster). */
+  get dcsDir(): string {
+    return join(this.root, 'dcs');
+  }
 
   /**
    * Directories the PostgreSQL user must pass through but not change: admin's, and open for

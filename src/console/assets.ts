@@ -31,6 +31,12 @@ export class Assets {
     return new Assets(files);
   }
 
+  /** The same from strings, for tests. */
+  static fromMemory(files: Readonly<Record<(typeof ASSET_FILES)[number], string>>): Assets {
+    const encoder = new TextEncoder();
+    return new Assets(new Map(ASSET_FILES.map((name) => [name, { body: encoder.encode(files[name]) as Uint8Array<ArrayBuffer>, type: TYPES[name.slice(name.lastIndexOf('.') + 1)]! }])));
+  }
+
   get(name: string): Asset | undefined {
     return this.files.get(name);
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { changes } from './changes.js';
+import { changes, SETTLE_MS } from './changes.js';
 import type { ConsoleNode, StatusDocument } from './types.js';
 
 const node = (name: string, over: Partial<ConsoleNode> = {}): ConsoleNode => ({
@@ -43,12 +43,34 @@ const cases: Array<{ name: string; after: StatusDocument; before?: StatusDocumen
 
 for (const c of cases) {
   test(`changes: ${c.name}`, () => {
-    const events = changes(c.before ?? base, c.after, 42);
+    const { events, pending } = changes(c.before ?? base, c.after, 42);
+    assert.equal(pending, null);
     assert.deepEqual(events.map((e) => [e.kind, e.message]), c.expect);
     assert.ok(events.every((e) => e.at === 42));
   });
 }
 
 test('changes: the first sample yields nothing', () => {
-  assert.deepEqual(changes(null, base, 1), []);
+  assert.deepEqual(changes(null, base, 1), { events: [], pending: null });
+});
+
+test('changes: a switchover seen mid-way is named once the old primary follows', () => {
+  const moved = (pg1: Partial<ConsoleNode>): StatusDocument =>
+    doc([node('pg1', { role: 'replica', upstream: 'pg2', ...pg1 }), node('pg2', { role: 'primary', upstream: null, state: 'primary' }), node('pg3', { upstream: 'pg2' })]);
+  const midway = moved({ running: false, state: 'stopped', timeline: null });
+  const first = changes(base, midway, 1000);
+  assert.deepEqual(first.pending, { from: 'pg1', to: 'pg2', since: 1000 });
+  assert.ok(!first.events.some((e) => e.kind === 'switchover' || e.kind === 'failover'));
+  const second = changes(midway, moved({ state: 'streaming' }), 2000, first.pending);
+  assert.equal(second.pending, null);
+  assert.deepEqual(second.events.filter((e) => e.kind === 'switchover').map((e) => e.message), ['switchover: pg2 is the primary, pg1 follows it']);
+});
+
+test('changes: an old primary that never follows is called a failover after SETTLE_MS', () => {
+  const stuck = doc([node('pg1', { role: 'replica', upstream: 'pg2', running: false, state: 'stopped' }), node('pg2', { role: 'primary', upstream: null, state: 'primary' }), node('pg3', { upstream: 'pg2' })]);
+  const first = changes(base, stuck, 0);
+  assert.notEqual(first.pending, null);
+  assert.equal(changes(stuck, stuck, SETTLE_MS - 1, first.pending).pending, first.pending);
+  const late = changes(stuck, stuck, SETTLE_MS, first.pending);
+  assert.deepEqual(late.events.map((e) => e.message), ['failover: pg2 is the primary; pg1 is stopped']);
 });

@@ -4,16 +4,40 @@ type Draft = Omit<ConsoleEvent, 'at'>;
 
 const primaryOf = (doc: StatusDocument): ConsoleNode | undefined => doc.nodes.find((n) => n.role === 'primary');
 
-/** A new primary after a switchover (the old one follows it) or a failover (the old one is down or fenced). */
-function primaryChange(before: StatusDocument, after: StatusDocument): Draft[] {
+/** A change of primary not yet named: the old primary has not settled (following, or fenced). */
+export interface PendingMove {
+  readonly from: string;
+  readonly to: string;
+  readonly since: number;
+}
+
+/** How long an old primary may take to follow the new one before the move is called a failover. */
+export const SETTLE_MS = 20_000;
+
+/**
+ * Names a change of primary once the old primary settles: it streams from the new one
+ * (switchover), it is fenced or gone (failover), or it has not followed within SETTLE_MS
+ * (failover). A sample taken mid-switchover, old primary stopped, names nothing yet.
+ */
+function nameMove(move: PendingMove, after: StatusDocument, at: number): Draft | null {
+  const old = after.nodes.find((n) => n.name === move.from);
+  if (old && old.running && old.role === 'replica' && old.state === 'streaming') {
+    return { kind: 'switchover', node: move.to, message: `switchover: ${move.to} is the primary, ${move.from} follows it` };
+  }
+  if (!old || old.state === 'diverged' || at - move.since >= SETTLE_MS) {
+    return { kind: 'failover', node: move.to, message: `failover: ${move.to} is the primary; ${move.from} is ${old ? old.state : 'gone'}` };
+  }
+  return null;
+}
+
+function primaryChange(before: StatusDocument, after: StatusDocument, at: number, pending: PendingMove | null): { drafts: Draft[]; pending: PendingMove | null } {
   const was = primaryOf(before);
   const now = primaryOf(after);
-  if (!was || !now || was.name === now.name) return [];
-  const old = after.nodes.find((n) => n.name === was.name);
-  const followed = old !== undefined && old.running && old.upstream !== null && old.state !== 'diverged';
-  return followed
-    ? [{ kind: 'switchover', node: now.name, message: `switchover: ${now.name} is the primary, ${was.name} follows it` }]
-    : [{ kind: 'failover', node: now.name, message: `failover: ${now.name} is the primary; ${was.name} is ${old ? old.state : 'gone'}` }];
+  let move = pending;
+  if (was && now && was.name !== now.name) move = { from: move?.to === was.name ? move.from : was.name, to: now.name, since: at };
+  if (move === null) return { drafts: [], pending: null };
+  const named = nameMove(move, after, at);
+  return named ? { drafts: [named], pending: null } : { drafts: [], pending: move };
 }
 
 function nodeChanges(was: ConsoleNode, now: ConsoleNode): Draft[] {
@@ -39,24 +63,32 @@ function nodeChanges(was: ConsoleNode, now: ConsoleNode): Draft[] {
 
 function haChanges(before: StatusDocument, after: StatusDocument): Draft[] {
   const out: Draft[] = [];
-  if (after.leader !== undefined && before.leader !== after.leader) {
+  if (after.ha?.error && after.ha.error !== before.ha?.error) out.push({ kind: 'leader', message: `HA: cannot read the DCS ${after.ha.dcs}: ${after.ha.error}` });
+  else if (after.leader !== undefined && before.leader !== after.leader) {
     out.push(after.leader === null
       ? { kind: 'leader', message: 'no node holds the leader lease' }
       : { kind: 'leader', node: after.leader, message: `${after.leader} holds the leader lease` });
   }
-  if (after.paused !== undefined && before.paused !== undefined && before.paused !== after.paused) {
+  if (typeof after.paused === 'boolean' && typeof before.paused === 'boolean' && before.paused !== after.paused) {
     out.push({ kind: 'paused', message: after.paused ? 'automatic failover paused' : 'automatic failover resumed' });
   }
   return out;
 }
 
+export interface Changes {
+  readonly events: ConsoleEvent[];
+  /** Carried to the next call: a change of primary still waiting for its name. */
+  readonly pending: PendingMove | null;
+}
+
 /**
- * What changed between two samples, as event-log lines. Pure: the sampler calls it with each new
- * sample and the one before; the first sample (no `before`) yields nothing.
+ * What changed between two samples, as event-log lines. Pure: the caller passes each new sample,
+ * the one before and what the previous call left pending; the first sample yields nothing.
  */
-export function changes(before: StatusDocument | null, after: StatusDocument, at: number): ConsoleEvent[] {
-  if (before === null) return [];
-  const drafts: Draft[] = [...primaryChange(before, after), ...haChanges(before, after)];
+export function changes(before: StatusDocument | null, after: StatusDocument, at: number, pending: PendingMove | null = null): Changes {
+  if (before === null) return { events: [], pending: null };
+  const moved = primaryChange(before, after, at, pending);
+  const drafts: Draft[] = [...moved.drafts, ...haChanges(before, after)];
   const previous = new Map(before.nodes.map((n) => [n.name, n]));
   for (const now of after.nodes) {
     const was = previous.get(now.name);
@@ -67,5 +99,5 @@ export function changes(before: StatusDocument | null, after: StatusDocument, at
   for (const gone of before.nodes.filter((n) => !current.has(n.name))) {
     drafts.push({ kind: 'node-removed', node: gone.name, message: `${gone.name} left the cluster` });
   }
-  return drafts.map((d) => ({ at, ...d }));
+  return { events: drafts.map((d) => ({ at, ...d })), pending: moved.pending };
 }

@@ -37,7 +37,7 @@ export class ClusterMetrics {
     slotWalStatus: this.#gauge('pgrepl_replication_slot_wal_status', 'The slot\'s wal_status (reserved, extended, unreserved, lost) as a label, value 1.', ['node', 'slot', 'wal_status']),
     leader: this.#gauge('pgrepl_leader', 'HA: whether the node holds the leader lease (1) or not (0).', ['node']),
     agentHealthy: this.#gauge('pgrepl_agent_healthy', 'HA: whether the node\'s agent answers healthy (1) or not (0).', ['node']),
-    leaseExpires: this.#gauge('pgrepl_lease_expires_in_seconds', 'HA: seconds until the leader lease expires unless renewed.', ['holder']),
+    leaseTtl: this.#gauge('pgrepl_lease_ttl_seconds', 'HA: the TTL the leader lease is renewed with, by its holder.', ['holder']),
   };
 
   // Label-less gauges always print a value (0 before any set): these two are made at the first HA
@@ -75,11 +75,11 @@ export class ClusterMetrics {
       this.#unlocked.set(status.leader === null ? 1 : 0);
       for (const node of status.nodes) this.#g.leader.set({ node: node.name }, node.name === status.leader ? 1 : 0);
     }
-    if (status.paused !== undefined) {
+    if (status.paused !== undefined && status.paused !== null) {
       this.#paused ??= new Gauge({ name: 'pgrepl_is_paused', help: 'HA: whether automatic failover is paused (1) or not (0).', registers: [this.registry] });
       this.#paused.set(status.paused ? 1 : 0);
     }
-    if (status.lease) this.#g.leaseExpires.set({ holder: status.lease.holder }, status.lease.expiresInMs / 1000);
+    if (status.lease) this.#g.leaseTtl.set({ holder: status.lease.holder }, status.lease.ttlMs / 1000);
   }
 
   #node(n: ConsoleNode): void {

@@ -1,4 +1,4 @@
-import { changes } from './changes.js';
+import { changes, type PendingMove } from './changes.js';
 import { LagHistory, type LagSeries } from './history.js';
 import type { ConsoleEvent, StatusDocument } from './types.js';
 
@@ -36,6 +36,7 @@ export class ConsoleState {
   readonly history: LagHistory;
   readonly #events: ConsoleEvent[] = [];
   readonly #listeners = new Set<(message: Message) => void>();
+  #pendingMove: PendingMove | null = null;
 
   constructor(historySamples: number, readonly haPauseResume: boolean) {
     this.history = new LagHistory(historySamples);
@@ -50,7 +51,9 @@ export class ConsoleState {
     this.latest = sample;
     this.history.add(sample.at, sample.status);
     this.#publish({ type: 'sample', sample });
-    for (const event of changes(before, sample.status, sample.at)) this.log(event);
+    const { events, pending } = changes(before, sample.status, sample.at, this.#pendingMove);
+    this.#pendingMove = pending;
+    for (const event of events) this.log(event);
   }
 
   log(event: ConsoleEvent): void {

@@ -3,9 +3,10 @@ import type { NodeStatus } from '../cluster/assess.js';
 
 /** A node's HA agent as `status --json` reports it when HA is on. */
 export interface AgentHealth {
-  readonly url: string;
+  readonly url: string | null;
   readonly healthy: boolean;
-  /** The agent's last cycle in words ("no action: I am the leader", "waiting: pg2 holds the lease"). */
+  readonly pid?: number | null;
+  /** The agent's last decision in words; null when it published nothing. */
   readonly reason: string | null;
 }
 
@@ -14,10 +15,10 @@ export interface ConsoleNode extends NodeStatus {
   readonly agent?: AgentHealth | null;
 }
 
-/** The leader lease when HA is on. */
+/** The leader lease when HA is on: its holder and the TTL its agent renews it with. */
 export interface Lease {
   readonly holder: string;
-  readonly expiresInMs: number;
+  readonly ttlMs: number;
 }
 
 /**
@@ -29,8 +30,11 @@ export interface StatusDocument {
   readonly nodes: readonly ConsoleNode[];
   readonly warnings: readonly string[];
   readonly leader?: string | null;
-  readonly paused?: boolean;
+  /** Null when the DCS could not be read. */
+  readonly paused?: boolean | null;
   readonly lease?: Lease | null;
+  /** HA's own view (DCS, agents, an error reading the DCS). */
+  readonly ha?: { readonly dcs: string; readonly error: string | null };
 }
 
 export type OnProgress = (event: ProgressEvent) => void;

@@ -19,6 +19,21 @@ const nodeSchema = z.strictObject({
   upstream: z.optional(z.string()),
   /** recovery_min_apply_delay: the replica applies WAL this long after the primary wrote it. */
   delay: z.optional(z.string().check(z.regex(DURATION, 'must be a PostgreSQL duration such as 500ms, 30s, 5min, 1h or 1d'))),
+  /** HA: the port of this node's agent's REST API (health checks for load balancers). */
+  apiPort: z.optional(z.int().check(z.minimum(1024, 'must be 1024-65535'), z.maximum(65535, 'must be 1024-65535'))),
+  /** HA: this node is never promoted automatically. */
+  nofailover: z.optional(z.boolean()),
+});
+
+/** Automatic failover: one agent per node, a leader lease in the DCS. Timing rules are checked in ha/. */
+const haSchema = z.strictObject({
+  /** Names this cluster in a shared DCS (its etcd keys live under /pgrepl/SCOPE/). */
+  scope: z.string().check(z.regex(NAME, 'must be lower-case letters, digits or _, starting with a letter')),
+  /** `local` (a lease in the cluster directory, for nodes on one machine) or `etcd://host:port[,host:port...]`. */
+  dcs: z._default(z.string().check(z.minLength(1)), 'local'),
+  ttlMs: z._default(z.int().check(z.minimum(1000, 'must be at least 1000 (ms)')), 2000),
+  loopWaitMs: z._default(z.int().check(z.minimum(10, 'must be at least 10 (ms)')), 250),
+  retryTimeoutMs: z._default(z.int().check(z.minimum(50, 'must be at least 50 (ms)')), 750),
 });
 
 const replicationSchema = z.strictObject({
@@ -45,6 +60,7 @@ export const clusterSpecSchema = z
     postgres: z._default(postgresSchema, {}),
     replication: z._default(replicationSchema, z.parse(replicationSchema, {})),
     nodes: z.array(nodeSchema).check(z.minLength(1, 'needs at least the primary')),
+    ha: z.optional(haSchema),
   })
   .check(z.superRefine((spec, ctx) => {
     const names = new Set<string>();
@@ -55,6 +71,11 @@ export const clusterSpecSchema = z
       const endpoint = `${node.host}:${node.port}`;
       if (endpoints.has(endpoint)) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'port'], message: `${endpoint} is used by two nodes` });
       endpoints.add(endpoint);
+      if (node.apiPort !== undefined) {
+        const api = `${node.host}:${node.apiPort}`;
+        if (endpoints.has(api)) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'apiPort'], message: `${api} is used twice` });
+        endpoints.add(api);
+      }
     });
     const primaries = spec.nodes.filter((n) => n.upstream === undefined);
     if (primaries.length !== 1) {
@@ -97,3 +118,4 @@ function findCycle(nodes: ReadonlyArray<{ name: string; upstream?: string | unde
 export type ClusterSpec = z.output<typeof clusterSpecSchema>;
 export type NodeSpec = ClusterSpec['nodes'][number];
 export type ReplicationSpec = ClusterSpec['replication'];
+export type HaSpec = NonNullable<ClusterSpec['ha']>;

@@ -31,6 +31,11 @@ export function readFileNoFollowSync(path: string): string {
 
 /** Atomically replaces `path`: writes a new, exclusively created temp file beside it, then renames it over. */
 export async function writeFileAtomic(path: string, content: string, mode: number, owner?: { uid: number; gid: number }): Promise<void> {
+  writeFileAtomicSync(path, content, mode, owner);
+}
+
+/** `writeFileAtomic` for callers that must not yield in between (a lock's critical section). */
+export function writeFileAtomicSync(path: string, content: string, mode: number, owner?: { uid: number; gid: number }): void {
   const temp = join(dirname(path), `.pgrepl-${randomBytes(8).toString('hex')}.tmp`);
   const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
   try {

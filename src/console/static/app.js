@@ -169,8 +169,8 @@
     const ha = s.paused !== undefined;
     $('ha-summary').hidden = !ha;
     if (ha) {
-      const lease = s.lease ? `${s.lease.holder} holds the lease (expires in ${millis(s.lease.expiresInMs)} unless renewed)` : 'no node holds the leader lease';
-      $('ha-summary').textContent = `HA on · ${lease}${s.paused ? ' · automatic failover PAUSED' : ''}`;
+      const lease = s.ha && s.ha.error ? `DCS unreachable: ${s.ha.error}` : s.lease ? `${s.lease.holder} holds the leader lease (TTL ${millis(s.lease.ttlMs)}, renewed by its agent)` : 'no node holds the leader lease';
+      $('ha-summary').textContent = `HA on${s.ha ? ` (${s.ha.dcs})` : ''} · ${lease}${s.paused ? ' · automatic failover PAUSED' : ''}`;
     }
     $('ha-actions').hidden = !(ha && view.ha);
     $('warnings').replaceChildren(...s.warnings.map((w) => text('li', w)));
