@@ -1,24 +1,22 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { addReplica } from '../cluster/add-replica.js';
 import type { Cluster } from '../cluster/context.js';
-import { changeCluster, openCluster } from '../cluster/open.js';
-import { removeReplica } from '../cluster/remove-replica.js';
-import { DEFAULT_MAX_LAG_BYTES, switchover } from '../cluster/switchover.js';
+import { openCluster } from '../cluster/open.js';
+import { DEFAULT_MAX_LAG_BYTES } from '../cluster/switchover.js';
 import type { AddReplicaRequest, ClusterOps, OnProgress, RemoveReplicaRequest, StatusDocument, SwitchoverRequest } from '../console/types.js';
 import { Sessions } from '../pg/sql.js';
 import { SPEC_FILE } from '../spec/file.js';
-import { requireHa } from '../ha/config.js';
-import { openClusterDcs } from '../ha/enable.js';
-import { setPaused } from '../ha/pause.js';
-import { haSwitchover } from '../ha/switchover.js';
+import { runAddReplica } from './add-replica.js';
+import { runSetPaused } from './pause.js';
+import { runRemoveReplica } from './remove-replica.js';
 import { readStatus } from './status.js';
+import { runSwitchover } from './switchover.js';
 
 /**
  * The console's view of a cluster on this machine: `status` is `pgrepl status --json`'s own
  * function over connections held between samples (a SCRAM handshake a second per node would cost
- * more than the queries), and the actions are the CLI's operations with their defaults, each run
- * under the cluster lock through `changeCluster` as the CLI runs them.
+ * more than the queries), and the actions are the CLI commands' own functions with their defaults
+ * (each under the cluster lock, or through the agents under HA, as the CLI runs them).
  */
 export class LocalClusterOps implements ClusterOps {
   readonly #sessions = new Sessions();
@@ -46,44 +44,30 @@ export class LocalClusterOps implements ClusterOps {
     return (await readStatus(await this.current(), { via: this.#sessions.with })).document as unknown as StatusDocument;
   }
 
-  /** As `pgrepl switchover`: under HA the agents change the cluster, asked through the DCS. */
-  async switchover(request: SwitchoverRequest, onEvent: OnProgress): Promise<unknown> {
-    const opened = await openCluster(this.root);
-    if (opened.spec.ha) return haSwitchover(opened, request.to, onEvent);
-    return changeCluster(this.root, 'switchover', (cluster) => switchover(cluster, {
-      maxLagBytes: DEFAULT_MAX_LAG_BYTES, onEvent, ...(request.to ? { to: request.to } : {}),
-    }));
+  /** `pgrepl switchover`'s own function: under HA the agents change the cluster, asked through the DCS. */
+  switchover(request: SwitchoverRequest, onEvent: OnProgress): Promise<unknown> {
+    return runSwitchover(this.root, { maxLagBytes: DEFAULT_MAX_LAG_BYTES, onEvent, ...(request.to ? { to: request.to } : {}) });
   }
 
-  /** As `pgrepl pause` / `pgrepl resume`: refused (requireHa's error) when HA is off. */
-  async #setPaused(paused: boolean): Promise<unknown> {
-    const cluster = await openCluster(this.root);
-    requireHa(cluster.spec);
-    const dcs = await openClusterDcs(cluster);
-    try {
-      await setPaused(dcs, paused, 'user');
-    } finally {
-      await dcs.close();
-    }
-    return { paused };
+  /** `pgrepl pause`'s own function: refused (requireHa's error) when HA is off. */
+  async pause(): Promise<unknown> {
+    await runSetPaused(this.root, true);
+    return { paused: true };
   }
 
-  pause(): Promise<unknown> {
-    return this.#setPaused(true);
+  async resume(): Promise<unknown> {
+    await runSetPaused(this.root, false);
+    return { paused: false };
   }
 
-  resume(): Promise<unknown> {
-    return this.#setPaused(false);
-  }
-
+  /** `pgrepl add-replica`'s own function (under HA it starts the new node's agent). */
   addReplica(request: AddReplicaRequest, onEvent: OnProgress): Promise<unknown> {
-    return changeCluster(this.root, 'add-replica', (cluster) => addReplica(cluster, {
-      sync: Boolean(request.sync), onEvent, ...(request.name ? { name: request.name } : {}), ...(request.from ? { from: request.from } : {}),
-    }));
+    return runAddReplica(this.root, { sync: Boolean(request.sync), onEvent, ...(request.name ? { name: request.name } : {}), ...(request.from ? { from: request.from } : {}) });
   }
 
+  /** `pgrepl remove-replica`'s own function, with its default: the data directory goes too. */
   removeReplica(request: RemoveReplicaRequest, onEvent: OnProgress): Promise<unknown> {
-    return changeCluster(this.root, 'remove-replica', (cluster) => removeReplica(cluster, request.name, { keepData: false, onEvent }));
+    return runRemoveReplica(this.root, request.name, { keepData: false, onEvent });
   }
 
   close(): Promise<void> {

@@ -1,4 +1,3 @@
-import { readFileNoFollow } from '../util/safe-fs.js';
 import { join } from 'node:path';
 import { CONF_FILE, INCLUDE_LINE, renderServerConf } from '../pg/conf.js';
 import { renderHba } from '../pg/hba.js';
@@ -6,9 +5,9 @@ import type { NodeSpec } from '../spec/schema.js';
 import type { Cluster } from './context.js';
 import { synchronousStandbyNames } from './sync.js';
 
-async function readOrEmpty(path: string): Promise<string> {
+async function readOrEmpty(cluster: Cluster, path: string): Promise<string> {
   try {
-    return await readFileNoFollow(path);
+    return await cluster.layout.readFile(path);
   } catch {
     return '';
   }
@@ -63,12 +62,12 @@ export async function writeServerFiles(cluster: Cluster, node: NodeSpec, transie
     ],
   ]);
   const mainConf = join(dataDir, 'postgresql.conf');
-  const main = await readOrEmpty(mainConf);
+  const main = await readOrEmpty(cluster, mainConf);
   if (!main.includes(INCLUDE_LINE)) wanted.set('postgresql.conf', `${main.trimEnd()}\n\n${INCLUDE_LINE}\n`);
   let changed = false;
   for (const [file, content] of wanted) {
     const path = join(dataDir, file);
-    if ((await readOrEmpty(path)) === content) continue;
+    if ((await readOrEmpty(cluster, path)) === content) continue;
     await cluster.layout.writeFile(path, content, 0o600, 'server');
     changed = true;
   }

@@ -52,7 +52,7 @@ test('metrics: a sample becomes per-node gauges named after postgres_exporter an
 
 test('metrics: HA fields become lease, pause and agent series; a removed node\'s series go away', async () => {
   const metrics = new ClusterMetrics(() => 0);
-  const ha: Partial<StatusDocument> = { leader: 'pg1', paused: true, lease: { holder: 'pg1', ttlMs: 25_000 } };
+  const ha: Partial<StatusDocument> = { leader: 'pg1', paused: true, lease: { holder: 'pg1', ttlMs: 25_000, expiresInMs: 12_500 } };
   metrics.update({ dir: '/c', nodes: [{ ...primary, agent: { url: 'http://x', healthy: true, reason: 'leader' } }, node('pg2', { agent: null })], warnings: [], ...ha });
   let s = await samples(metrics);
   assert.equal(s.get('pgrepl_leader{node=pg1}'), '1');
@@ -60,6 +60,7 @@ test('metrics: HA fields become lease, pause and agent series; a removed node\'s
   assert.equal(s.get('pgrepl_cluster_unlocked{}'), '0');
   assert.equal(s.get('pgrepl_is_paused{}'), '1');
   assert.equal(s.get('pgrepl_lease_ttl_seconds{holder=pg1}'), '25');
+  assert.equal(s.get('pgrepl_lease_expires_in_seconds{holder=pg1}'), '12.5');
   assert.equal(s.get('pgrepl_agent_healthy{node=pg1}'), '1');
   metrics.update({ dir: '/c', nodes: [primary], warnings: [], leader: null, paused: false, lease: null });
   s = await samples(metrics);

@@ -38,6 +38,7 @@ export class ClusterMetrics {
     leader: this.#gauge('pgrepl_leader', 'HA: whether the node holds the leader lease (1) or not (0).', ['node']),
     agentHealthy: this.#gauge('pgrepl_agent_healthy', 'HA: whether the node\'s agent answers healthy (1) or not (0).', ['node']),
     leaseTtl: this.#gauge('pgrepl_lease_ttl_seconds', 'HA: the TTL the leader lease is renewed with, by its holder.', ['holder']),
+    leaseExpires: this.#gauge('pgrepl_lease_expires_in_seconds', 'HA: seconds until the leader lease runs out unless renewed.', ['holder']),
   };
 
   // Label-less gauges always print a value (0 before any set): these two are made at the first HA
@@ -79,7 +80,10 @@ export class ClusterMetrics {
       this.#paused ??= new Gauge({ name: 'pgrepl_is_paused', help: 'HA: whether automatic failover is paused (1) or not (0).', registers: [this.registry] });
       this.#paused.set(status.paused ? 1 : 0);
     }
-    if (status.lease) this.#g.leaseTtl.set({ holder: status.lease.holder }, status.lease.ttlMs / 1000);
+    if (status.lease) {
+      this.#g.leaseTtl.set({ holder: status.lease.holder }, status.lease.ttlMs / 1000);
+      if (typeof status.lease.expiresInMs === 'number') this.#g.leaseExpires.set({ holder: status.lease.holder }, status.lease.expiresInMs / 1000);
+    }
   }
 
   #node(n: ConsoleNode): void {

@@ -15,10 +15,11 @@ export interface ConsoleNode extends NodeStatus {
   readonly agent?: AgentHealth | null;
 }
 
-/** The leader lease when HA is on: its holder and the TTL its agent renews it with. */
+/** The leader lease when HA is on: its holder, the TTL its agent renews it with, and when it runs out. */
 export interface Lease {
   readonly holder: string;
   readonly ttlMs: number;
+  readonly expiresInMs?: number | null;
 }
 
 /**

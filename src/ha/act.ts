@@ -14,12 +14,13 @@ import { followWhileRunning, followWhileStopped, forgetUpstream } from '../clust
 import { promote } from '../cluster/promote.js';
 import { rejoin } from '../cluster/rejoin.js';
 import { reconcileSlots } from '../cluster/slots.js';
-import type { Dcs } from './dcs/dcs.js';
+import { DcsUnavailableError, type Dcs } from './dcs/dcs.js';
 import type { LeaseKeeper } from './lease.js';
 import type { OwnServer } from './own-server.js';
 import type { Action } from './snapshot.js';
 import { clusterLedBy } from './topology.js';
 import { handOver } from './handover.js';
+import { keepRunningWithoutDcs } from './failsafe.js';
 import { readRequest, updateRequest } from './request.js';
 
 /** What acting needs: the cluster as last read, this node, its lease and server, the DCS. */
@@ -46,8 +47,7 @@ export async function act(ctx: ActContext, action: Action): Promise<void> {
       if (!(await ctx.lease.acquire())) throw new LeaseLostError('another node took the lease first');
       return;
     case 'renew':
-      if (!(await ctx.lease.renew())) throw new LeaseLostError('the lease is no longer ours');
-      return;
+      return renew(ctx);
     case 'release':
       return ctx.lease.release();
     case 'promote':
@@ -64,6 +64,21 @@ export async function act(ctx: ActContext, action: Action): Promise<void> {
       return rejoinLeader(ctx, action.leader);
     case 'handover':
       return handOver(ctx, action.to);
+    case 'failsafe':
+      return keepRunningWithoutDcs(ctx);
+  }
+}
+
+/**
+ * Renews the lease; if the DCS does not answer, asks the other agents at once for failsafe
+ * instead of waiting a cycle: the renewal's own timeout has already eaten into the lease.
+ */
+async function renew(ctx: ActContext): Promise<void> {
+  try {
+    if (!(await ctx.lease.renew())) throw new LeaseLostError('the lease is no longer ours');
+  } catch (error) {
+    if (!(error instanceof DcsUnavailableError)) throw error;
+    await keepRunningWithoutDcs(ctx);
   }
 }
 

@@ -38,6 +38,8 @@ export interface AgentView {
   readonly paused: boolean;
   readonly holdsLease: boolean;
   readonly pg: LocalPg | null;
+  /** The last look at the DCS succeeded. */
+  readonly dcsReachable: boolean;
 }
 
 /**
@@ -55,7 +57,8 @@ export class Agent {
   #stopped = false;
   #wake: (() => void) | null = null;
   #lastReason = '';
-  #view: AgentView = { member: null, leader: null, paused: false, holdsLease: false, pg: null };
+  #view: AgentView = { member: null, leader: null, paused: false, holdsLease: false, pg: null, dcsReachable: true };
+  #failsafe: { from: string; until: number } | null = null;
 
   constructor(private readonly options: AgentOptions) {
     this.#clock = options.clock ?? monotonic;
@@ -93,6 +96,18 @@ export class Agent {
     this.#wake = () => ac.abort();
     await sleep(ms, undefined, { signal: ac.signal }).catch(() => undefined);
     this.#wake = null;
+  }
+
+  /**
+   * A leader that cannot reach the DCS asks to keep running (POST /failsafe). By granting it this
+   * agent promises to take no free lease for a TTL: the leader is alive and reaches it, so there
+   * is nothing to fail over from. The leader asks before its own deadline, when its lease has not
+   * expired in the DCS, so no acquire of ours can have succeeded meanwhile.
+   */
+  grantFailsafe(leader: string): boolean {
+    if (leader === this.options.node || !this.#cluster.spec.nodes.some((n) => n.name === leader)) return false;
+    this.#failsafe = { from: leader, until: this.#clock() + this.#cluster.spec.ha!.ttlMs };
+    return true;
   }
 
   /** Looks again now instead of at the end of the loop wait (an API request, a test). */
@@ -146,7 +161,8 @@ export class Agent {
       maxRestarts: 1,
       restartsSoFar: this.#restarts.length,
     };
-    return { me: node.name, pg, lease, peers, settings, specPrimary, request, now };
+    const failsafeFrom = this.#failsafe !== null && this.#failsafe.until > now ? this.#failsafe.from : null;
+    return { me: node.name, pg, lease, peers, settings, specPrimary, request, failsafeFrom, now };
   }
 
   #context(): ActContext {
@@ -201,7 +217,11 @@ export class Agent {
     const eligible = node.nofailover !== true && node.delay === undefined;
     const member = memberState(node, snapshot.pg, eligible, reason);
     const leader = snapshot.lease.dcs === 'ok' ? snapshot.lease.holder : this.#view.leader;
-    this.#view = { member, leader, paused: snapshot.settings.paused, holdsLease: this.#lease.deadline !== null && this.#lease.deadline > this.#clock(), pg: snapshot.pg };
+    const dcsReachable = snapshot.lease.dcs === 'ok';
+    this.#view = { member, leader, paused: snapshot.settings.paused, holdsLease: this.#lease.deadline !== null && this.#lease.deadline > this.#clock(), pg: snapshot.pg, dcsReachable };
+    // Without the DCS a publish would only wait out its timeout, and a failsafe primary's next ask
+    // must come well within a TTL of the last.
+    if (!dcsReachable) return;
     try {
       await this.options.dcs.publishMember(node.name, member, this.#cluster.spec.ha!.ttlMs * 3);
     } catch {

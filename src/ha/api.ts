@@ -11,7 +11,8 @@ import { lookAtSelf, memberState, publishedMembers } from './look.js';
  *   GET /replica  200 only on a replica whose walreceiver streams
  *   GET /status   this node's fresh state (peers compare positions with it)
  *   GET /cluster  the leader, pause, and every member's published state
- * Read-only: every change goes through the DCS.
+ *   POST /failsafe  a leader cut off from the DCS asks to keep running (see failsafe.ts)
+ * Every other change goes through the DCS.
  */
 export function serveApi(agent: Agent, node: NodeSpec, dcs: Dcs, clusterOf: () => Parameters<typeof lookAtSelf>[0]): Promise<Server> {
   const server = createServer((req, res) => {
@@ -35,9 +36,26 @@ function send(res: ServerResponse, code: number, body: unknown): void {
 
 type Reply = [number, unknown];
 
+/** Reads a small JSON body (at most 1 KiB). */
+async function jsonBody(req: IncomingMessage): Promise<unknown> {
+  let text = '';
+  for await (const chunk of req) {
+    text += String(chunk);
+    if (text.length > 1024) throw new Error('body too large');
+  }
+  return JSON.parse(text) as unknown;
+}
+
+async function failsafe(agent: Agent, req: IncomingMessage): Promise<Reply> {
+  const body = (await jsonBody(req).catch(() => null)) as { leader?: unknown } | null;
+  if (typeof body?.leader !== 'string') return [400, { error: 'expected {"leader": NAME}' }];
+  return agent.grantFailsafe(body.leader) ? [200, { granted: true }] : [409, { granted: false, why: 'not a leader this agent can vouch for' }];
+}
+
 async function route(agent: Agent, node: NodeSpec, dcs: Dcs, clusterOf: () => Parameters<typeof lookAtSelf>[0], req: IncomingMessage): Promise<Reply> {
-  if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS') return [405, { error: 'read-only API: GET only' }];
   const path = (req.url ?? '/').split('?')[0];
+  if (req.method === 'POST' && path === '/failsafe') return failsafe(agent, req);
+  if (req.method !== 'GET' && req.method !== 'HEAD') return [405, { error: 'GET only (and POST /failsafe between agents)' }];
   const view = agent.view;
   const pg = view.pg;
   const member = view.member;

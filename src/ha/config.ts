@@ -1,14 +1,17 @@
 import type { ClusterSpec, HaSpec, NodeSpec } from '../spec/schema.js';
 import { UsageError } from '../errors.js';
+import { validateTiming } from './timing.js';
 
 /** HA is on for a cluster whose spec has an `ha` section. */
 export function haOf(spec: ClusterSpec): HaSpec | null {
   return spec.ha ?? null;
 }
 
+/** The spec's HA settings, their timing checked (with the arithmetic in the error). */
 export function requireHa(spec: ClusterSpec): HaSpec {
   const ha = haOf(spec);
   if (!ha) throw new UsageError('this cluster has no HA agents', { hint: 'start them with `pgrepl up --ha`' });
+  validateTiming(ha);
   return ha;
 }
 

@@ -16,7 +16,7 @@ const peer = (name: string, over: Partial<PeerView> = {}): PeerView => ({ name, 
 const held = (holder: string | null, myDeadline: number | null = null): LeaseView => ({ dcs: 'ok', holder, myDeadline });
 
 function snap(me: string, pg: LocalPg, lease: LeaseView, peers: PeerView[] = [], over: Partial<HaSettings> = {}, specPrimary = 'pg1', request: SwitchoverRequest | null = null): Snapshot {
-  return { me, pg, lease, peers, settings: { ...settings, ...over }, specPrimary, request, now: NOW };
+  return { me, pg, lease, peers, settings: { ...settings, ...over }, specPrimary, request, failsafeFrom: null, now: NOW };
 }
 const asked = (over: Partial<SwitchoverRequest> = {}): SwitchoverRequest => ({ from: 'pg1', to: null, candidate: null, refused: null, ...over });
 
@@ -66,8 +66,10 @@ const table: Array<[string, Snapshot, string, RegExp]> = [
   ['the old primary follows without a rewind', snap('pg1', stopped({ control: 'shut down', handedOverTo: 'pg3' }), held('pg3')), 'start', /switched over: starting as a standby of pg3/],
   ['a stopped primary not handed over rejoins', snap('pg1', stopped({ control: 'shut down', handedOverTo: 'pg2' }), held('pg3')), 'rejoin', /rejoining pg3/],
   // Lost lease, DCS down, pause.
-  ['lease gone while primary: fence', snap('pg1', primary(), held(null, NOW + 500)), 'fence', /lost the lease/],
-  ['DCS down, lease still valid: keep', snap('pg1', primary(), { dcs: 'unavailable', myDeadline: NOW + 1000 }), 'renew', /lease valid for 1000 ms/],
+  ['lease gone, our deadline near: fence', snap('pg1', primary(), held(null, NOW + 200)), 'fence', /lost the lease/],
+  ['lease gone after a failsafe spell: take it back', snap('pg1', primary(), held(null, NOW + 1500)), 'acquire', /taking it back/],
+  ['DCS down, lease still valid: failsafe', snap('pg1', primary(), { dcs: 'unavailable', myDeadline: NOW + 1000 }), 'failsafe', /failsafe/],
+  ['a replica does not take over from a leader in failsafe', { ...snap('pg2', replica('0/9000000'), held(null)), failsafeFrom: 'pg1' }, '', /pg1 runs as the primary in failsafe mode/],
   ['DCS down, lease about to expire: fence', snap('pg1', primary(), { dcs: 'unavailable', myDeadline: NOW + 200 }), 'fence', /may expire in 200 ms/],
   ['DCS down, never held: fence a primary', snap('pg1', primary(), { dcs: 'unavailable', myDeadline: null }), 'fence', /not holding the lease/],
   ['DCS down, replica: nothing', snap('pg2', replica(), { dcs: 'unavailable', myDeadline: null }), '', /no change/],

@@ -31,10 +31,11 @@ function decideOnce(s: Snapshot): Decision {
   if (holder === s.me) return asHolder(s);
   if (holder !== null) return underLeader(s, holder);
   if (myDeadline !== null) {
-    // We held it and it is gone (expired or deleted): someone may take it any moment.
-    return s.pg.kind === 'running' && s.pg.role === 'primary'
-      ? { reason: 'lost the lease; fencing before another node is promoted', actions: [{ kind: 'fence' }] }
-      : { reason: 'lost the lease', actions: [] };
+    const primary = s.pg.kind === 'running' && s.pg.role === 'primary';
+    // Still within our own deadline (kept by failsafe while the DCS was away, when no agent could
+    // take the key either): take it back. Past it, someone may be taking it any moment.
+    if (primary && myDeadline - s.now > s.settings.fenceMarginMs) return { reason: 'the lease expired while the DCS was away: taking it back', actions: [{ kind: 'acquire' }] };
+    return primary ? { reason: 'lost the lease; fencing before another node is promoted', actions: [{ kind: 'fence' }] } : { reason: 'lost the lease', actions: [] };
   }
   return leaderless(s);
 }
@@ -45,7 +46,7 @@ function withoutDcs(s: Snapshot, myDeadline: number | null): Decision {
   if (myDeadline === null) return { reason: 'DCS unreachable and not holding the lease: fencing this primary', actions: [{ kind: 'fence' }] };
   const left = myDeadline - s.now;
   if (left <= s.settings.fenceMarginMs) return { reason: `DCS unreachable: the lease may expire in ${Math.max(0, left)} ms; fencing this primary`, actions: [{ kind: 'fence' }] };
-  return { reason: `DCS unreachable: lease valid for ${left} ms more, retrying`, actions: [{ kind: 'renew' }] };
+  return { reason: 'DCS unreachable: the primary keeps running while every other agent answers (failsafe)', actions: [{ kind: 'failsafe' }] };
 }
 
 function asHolder(s: Snapshot): Decision {
@@ -98,6 +99,7 @@ function leaderless(s: Snapshot): Decision {
       : { reason: 'the lease is free: taking it, this node runs as the primary', actions: [{ kind: 'acquire' }] };
   }
   if (livePrimary) return { reason: `the lease is free; waiting for ${livePrimary.name}, which runs as a primary, to take it`, actions: [], soon: true };
+  if (s.failsafeFrom !== null && s.failsafeFrom !== s.me) return { reason: `the lease is free, but ${s.failsafeFrom} runs as the primary in failsafe mode: not taking over`, actions: [], soon: true };
   const designated = s.request?.candidate ?? null;
   if (designated !== null && designated !== s.me) return { reason: `switchover: waiting for ${designated} to take the lease`, actions: [], soon: true };
   if (designated === s.me && pg.kind === 'running' && pg.role === 'replica') {

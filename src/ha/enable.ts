@@ -8,6 +8,7 @@ import { PreconditionError } from '../cluster/errors.js';
 import { findFreePorts } from '../util/ports.js';
 import { waitFor } from '../util/wait.js';
 import { apiUrl } from './config.js';
+import { validateTiming } from './timing.js';
 import type { Dcs } from './dcs/dcs.js';
 import { openDcs } from './dcs/open.js';
 import { publishedMembers } from './look.js';
@@ -47,6 +48,7 @@ export async function specWithHa(spec: ClusterSpec, root: string, { dcs, apiPort
   const missing = spec.nodes.filter((n) => n.apiPort === undefined);
   const ports = await findFreePorts(missing.length, apiPort ?? FIRST_API_PORT, taken);
   const nodes = spec.nodes.map((n) => (n.apiPort === undefined ? { ...n, apiPort: ports[missing.indexOf(n)]! } : n));
+  validateTiming(ha);
   return { ...spec, ha, nodes };
 }
 
@@ -105,6 +107,24 @@ export async function converged(dcs: Dcs, names: readonly string[]): Promise<str
   } catch (error) {
     throw new PreconditionError(`${(error as Error).message} (${last})`, { hint: 'see `pgrepl status` and the agents\' logs in DIR/agents/' });
   }
+}
+
+/**
+ * A replica added to a running HA cluster gets an API port and its own agent, which then runs it;
+ * returns once the agent reports it streaming.
+ */
+export async function startAgentFor(cluster: Cluster, node: string, onEvent: OnEvent): Promise<AgentInfo> {
+  const saved = await saveSpec(cluster, await specWithHa(cluster.spec, cluster.layout.root, {}));
+  const spec = saved.spec.nodes.find((n) => n.name === node)!;
+  onEvent({ type: 'step', node, message: 'starting its HA agent' });
+  const pid = await startAgent(saved, node);
+  const dcs = await openClusterDcs(saved);
+  try {
+    await converged(dcs, saved.spec.nodes.map((n) => n.name));
+  } finally {
+    await dcs.close();
+  }
+  return { node, pid, url: apiUrl(spec)! };
 }
 
 /** Saves the HA settings and starts the agents. */

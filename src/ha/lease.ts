@@ -44,6 +44,14 @@ export class LeaseKeeper {
     return kept;
   }
 
+  /**
+   * Failsafe: the DCS is away, and every peer's agent confirmed (after `asked`) that it cannot
+   * reach it either, so none can take the key: the holder may act as one for another TTL.
+   */
+  keepWithoutDcs(asked: number): void {
+    if (this.#deadline !== null) this.#extend(asked);
+  }
+
   async release(): Promise<void> {
     this.forget();
     await this.dcs.releaseLeader(this.me);

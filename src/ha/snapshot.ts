@@ -15,6 +15,8 @@ export interface Snapshot {
   readonly specPrimary: string;
   /** A switchover asked for through the DCS (`pgrepl switchover`), if one is fresh. */
   readonly request: SwitchoverRequest | null;
+  /** The leader that, unable to reach the DCS, asked this agent within the TTL to let it keep running. */
+  readonly failsafeFrom: string | null;
   /** Monotonic ms. */
   readonly now: number;
 }
@@ -114,7 +116,9 @@ export type Action =
   | { readonly kind: 'follow'; readonly leader: string }
   | { readonly kind: 'fence' }
   | { readonly kind: 'rejoin'; readonly leader: string }
-  | { readonly kind: 'handover'; readonly to: string | null };
+  | { readonly kind: 'handover'; readonly to: string | null }
+  /** Without the DCS: ask every peer's agent to promise it takes no free lease for a TTL. */
+  | { readonly kind: 'failsafe' };
 
 export interface Decision {
   /** One human-readable sentence: logged when it changes, shown by `status` and `GET /cluster`. */

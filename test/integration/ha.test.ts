@@ -6,6 +6,7 @@ import { findBinaries } from '../../src/pg/binaries.js';
 import { waitFor } from '../../src/util/wait.js';
 import { clusterDir, freePortBlock, nodePid, pgreplJson, psql, superuserPassword } from './fixture.js';
 import { Writer } from './writer.js';
+import { etcdMissing, startEtcd } from './etcd.js';
 
 interface HaNode {
   readonly name: string;
@@ -21,11 +22,11 @@ interface HaStatus {
 }
 
 /** Three nodes under an ANY 1 quorum with an agent each, and an empty `writes` table. */
-async function haCluster(t: TestContext): Promise<{ bindir: string; dir: string; port: number }> {
+async function haCluster(t: TestContext, dcs: string[]): Promise<{ bindir: string; dir: string; port: number }> {
   const { bindir } = await findBinaries();
   const dir = await clusterDir(t);
   const port = await freePortBlock(6);
-  await pgreplJson(['up', '--dir', dir, '--replicas', '2', '--sync', '1', '--port', String(port), '--ha', '--api-port', String(port + 3)]);
+  await pgreplJson(['up', '--dir', dir, '--replicas', '2', '--sync', '1', '--port', String(port), '--ha', '--api-port', String(port + 3), ...dcs]);
   const url = (await pgreplJson<{ url: string }>(['url', '--dir', dir])).url;
   await psql(bindir, url, 'CREATE TABLE writes (id int PRIMARY KEY)');
   return { bindir, dir, port };
@@ -67,8 +68,11 @@ async function nodeProcesses(dir: string, node: string): Promise<number[]> {
   return [agent, postmaster, ...children];
 }
 
-test('HA: agents fail over by themselves in synchronous mode; a crashed postmaster restarts in place; no acknowledged write lost', async (t) => {
-  const { bindir, dir, port } = await haCluster(t);
+for (const backend of ['local', 'etcd'] as const) {
+const skip = backend === 'etcd' ? etcdMissing() ?? false : false;
+test(`HA (${backend} DCS): agents fail over by themselves in synchronous mode; a crashed postmaster restarts in place; no acknowledged write lost`, { skip }, async (t) => {
+  const etcd = backend === 'etcd' ? await startEtcd(t, 1) : null;
+  const { bindir, dir, port } = await haCluster(t, etcd ? ['--dcs', etcd.url()] : []);
   const first = await settled(dir, 'the HA cluster to settle');
   assert.equal(first.leader, 'pg1');
   assert.equal(first.paused, false);
@@ -165,4 +169,31 @@ test('HA: agents fail over by themselves in synchronous mode; a crashed postmast
     await assertAllAcked(bindir, dir, newLeader, writer.acked);
     await assertAllAcked(bindir, dir, frozen, writer.acked);
   });
+
+  if (etcd) {
+    await t.test('etcd unreachable past the TTL: the primary keeps running in failsafe mode, every replica agreeing', async () => {
+      const leader = (await status(dir)).leader!;
+      const writer = await startWriter(dir, port, 5_000_000);
+      try {
+        etcd.signal(0, 'SIGSTOP');
+        try {
+          // Four TTLs without the DCS: without failsafe the primary would have fenced itself.
+          const until = Date.now() + 8000;
+          await waitFor(() => (Date.now() >= until ? true : undefined), { what: 'the etcd outage to last 8 s', timeoutMs: 10_000, intervalMs: 50 });
+        } finally {
+          etcd.signal(0, 'SIGCONT');
+        }
+        const before = writer.acked.length;
+        await waitFor(() => (writer.acked.length >= before + 50 ? true : undefined), { what: 'writes after the outage', timeoutMs: 20_000 });
+      } finally {
+        await writer.stop();
+      }
+      const gaps = writer.ackedAt.map((a, i) => (i === 0 ? 0 : a.at - writer.ackedAt[i - 1]!.at));
+      assert.ok(Math.max(...gaps) < 5000, `writes went on through the outage (longest gap ${Math.max(...gaps)} ms)`);
+      const after = await settled(dir, 'the cluster after the etcd outage');
+      assert.equal(after.leader, leader, 'the same primary leads');
+      await assertAllAcked(bindir, dir, leader, writer.acked);
+    });
+  }
 });
+}

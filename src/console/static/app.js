@@ -169,7 +169,7 @@
     const ha = s.paused !== undefined;
     $('ha-summary').hidden = !ha;
     if (ha) {
-      const lease = s.ha && s.ha.error ? `DCS unreachable: ${s.ha.error}` : s.lease ? `${s.lease.holder} holds the leader lease (TTL ${millis(s.lease.ttlMs)}, renewed by its agent)` : 'no node holds the leader lease';
+      const lease = s.ha && s.ha.error ? `DCS unreachable: ${s.ha.error}` : s.lease ? `${s.lease.holder} holds the leader lease (TTL ${millis(s.lease.ttlMs)}${typeof s.lease.expiresInMs === 'number' ? `, runs out in ${millis(s.lease.expiresInMs)} unless renewed` : ''})` : 'no node holds the leader lease';
       $('ha-summary').textContent = `HA on${s.ha ? ` (${s.ha.dcs})` : ''} · ${lease}${s.paused ? ' · automatic failover PAUSED' : ''}`;
     }
     $('ha-actions').hidden = !(ha && view.ha);
