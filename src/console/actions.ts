@@ -67,11 +67,15 @@ export class ActionRunner {
     if (this.#running) return refusal(409, 'Busy', `${this.#running} is still running; wait for it to finish`);
     const what = describe(name, body);
     this.#running = what;
+    this.state.switchingOver = name === 'switchover';
     this.#log(`${what}: started`);
     void this.#run(name, body).then(
       () => this.#log(`${what}: done`),
       (error: unknown) => this.#log(`${what}: failed: ${failureText(error)}`),
-    ).finally(() => (this.#running = null));
+    ).finally(() => {
+      this.#running = null;
+      this.state.switchingOver = false;
+    });
     return { status: 202, body: { accepted: what } };
   }
 

@@ -22,9 +22,9 @@ const cases: Array<{ name: string; after: StatusDocument; before?: StatusDocumen
     expect: [['switchover', 'switchover: pg2 is the primary, pg1 follows it'], ['state', 'pg1: primary → streaming'], ['timeline', 'pg1 is on timeline 2 (was 1)'], ['state', 'pg2: streaming → primary'], ['timeline', 'pg2 is on timeline 2 (was 1)'], ['timeline', 'pg3 is on timeline 2 (was 1)']],
   },
   {
-    name: 'failover: the old primary is fenced',
-    after: doc([node('pg1', { role: 'replica', upstream: 'pg2', running: false, state: 'diverged', timeline: null }), node('pg2', { role: 'primary', upstream: null, state: 'primary' }), node('pg3', { upstream: 'pg2' })]),
-    expect: [['failover', 'failover: pg2 is the primary; pg1 is diverged'], ['node-down', 'pg1 is down (diverged)'], ['state', 'pg2: streaming → primary']],
+    name: 'failover: the old primary has left the cluster',
+    after: doc([node('pg2', { role: 'primary', upstream: null, state: 'primary' }), node('pg3', { upstream: 'pg2' })]),
+    expect: [['failover', 'failover: pg2 is the primary; pg1 is gone'], ['state', 'pg2: streaming → primary'], ['node-removed', 'pg1 left the cluster']],
   },
   {
     name: 'a slot is invalidated',
@@ -61,16 +61,24 @@ test('changes: a switchover seen mid-way is named once the old primary follows',
   const first = changes(base, midway, 1000);
   assert.deepEqual(first.pending, { from: 'pg1', to: 'pg2', since: 1000 });
   assert.ok(!first.events.some((e) => e.kind === 'switchover' || e.kind === 'failover'));
+  assert.deepEqual(first.events.filter((e) => e.kind === 'primary').map((e) => e.message), ['pg2 is the primary now (was pg1)']);
   const second = changes(midway, moved({ state: 'streaming' }), 2000, first.pending);
   assert.equal(second.pending, null);
   assert.deepEqual(second.events.filter((e) => e.kind === 'switchover').map((e) => e.message), ['switchover: pg2 is the primary, pg1 follows it']);
 });
 
+test('changes: a move during this console\'s own switchover is named at once, whatever the old primary shows', () => {
+  const midway = doc([node('pg1', { role: 'replica', upstream: 'pg2', running: false, state: 'diverged' }), node('pg2', { role: 'primary', upstream: null, state: 'primary' }), node('pg3', { upstream: 'pg2' })]);
+  const named = changes(base, midway, 5, null, true);
+  assert.equal(named.pending, null);
+  assert.deepEqual(named.events.filter((e) => e.kind === 'switchover').map((e) => e.message), ['switchover: pg2 is the primary (was pg1)']);
+});
+
 test('changes: an old primary that never follows is called a failover after SETTLE_MS', () => {
-  const stuck = doc([node('pg1', { role: 'replica', upstream: 'pg2', running: false, state: 'stopped' }), node('pg2', { role: 'primary', upstream: null, state: 'primary' }), node('pg3', { upstream: 'pg2' })]);
+  const stuck = doc([node('pg1', { role: 'replica', upstream: 'pg2', running: false, state: 'diverged' }), node('pg2', { role: 'primary', upstream: null, state: 'primary' }), node('pg3', { upstream: 'pg2' })]);
   const first = changes(base, stuck, 0);
   assert.notEqual(first.pending, null);
   assert.equal(changes(stuck, stuck, SETTLE_MS - 1, first.pending).pending, first.pending);
   const late = changes(stuck, stuck, SETTLE_MS, first.pending);
-  assert.deepEqual(late.events.map((e) => e.message), ['failover: pg2 is the primary; pg1 is stopped']);
+  assert.deepEqual(late.events.map((e) => e.message), ['failover: pg2 is the primary; pg1 is diverged']);
 });

@@ -4,40 +4,49 @@ type Draft = Omit<ConsoleEvent, 'at'>;
 
 const primaryOf = (doc: StatusDocument): ConsoleNode | undefined => doc.nodes.find((n) => n.role === 'primary');
 
-/** A change of primary not yet named: the old primary has not settled (following, or fenced). */
+/** A change of primary not yet named: the old primary has not settled yet. */
 export interface PendingMove {
   readonly from: string;
   readonly to: string;
   readonly since: number;
 }
 
-/** How long an old primary may take to follow the new one before the move is called a failover. */
-export const SETTLE_MS = 20_000;
+/**
+ * How long an old primary may take to follow the new one before the move is called a failover.
+ * Generous: on a loaded machine a clean old primary can take tens of seconds to restart as a
+ * replica. (A switchover marks the old primary `diverged` while it is stopped, so that state
+ * names nothing by itself.)
+ */
+export const SETTLE_MS = 60_000;
 
 /**
- * Names a change of primary once the old primary settles: it streams from the new one
- * (switchover), it is fenced or gone (failover), or it has not followed within SETTLE_MS
- * (failover). A sample taken mid-switchover, old primary stopped, names nothing yet.
+ * Names a change of primary: a switchover when this console is running one, or once the old
+ * primary streams from the new one; a failover when it has not followed within SETTLE_MS or left
+ * the cluster.
  */
-function nameMove(move: PendingMove, after: StatusDocument, at: number): Draft | null {
+function nameMove(move: PendingMove, after: StatusDocument, at: number, switchingOver: boolean): Draft | null {
   const old = after.nodes.find((n) => n.name === move.from);
+  if (switchingOver) return { kind: 'switchover', node: move.to, message: `switchover: ${move.to} is the primary (was ${move.from})` };
   if (old && old.running && old.role === 'replica' && old.state === 'streaming') {
     return { kind: 'switchover', node: move.to, message: `switchover: ${move.to} is the primary, ${move.from} follows it` };
   }
-  if (!old || old.state === 'diverged' || at - move.since >= SETTLE_MS) {
+  if (!old || at - move.since >= SETTLE_MS) {
     return { kind: 'failover', node: move.to, message: `failover: ${move.to} is the primary; ${move.from} is ${old ? old.state : 'gone'}` };
   }
   return null;
 }
 
-function primaryChange(before: StatusDocument, after: StatusDocument, at: number, pending: PendingMove | null): { drafts: Draft[]; pending: PendingMove | null } {
+function primaryChange(before: StatusDocument, after: StatusDocument, at: number, pending: PendingMove | null, switchingOver: boolean): { drafts: Draft[]; pending: PendingMove | null } {
   const was = primaryOf(before);
   const now = primaryOf(after);
-  let move = pending;
-  if (was && now && was.name !== now.name) move = { from: move?.to === was.name ? move.from : was.name, to: now.name, since: at };
+  const moved = was !== undefined && now !== undefined && was.name !== now.name;
+  const move = moved ? { from: pending?.to === was.name ? pending.from : was.name, to: now.name, since: at } : pending;
   if (move === null) return { drafts: [], pending: null };
-  const named = nameMove(move, after, at);
-  return named ? { drafts: [named], pending: null } : { drafts: [], pending: move };
+  const named = nameMove(move, after, at, switchingOver);
+  if (named) return { drafts: [named], pending: null };
+  // Said at once; whether it was a switchover or a failover follows when the old primary settles.
+  const notice: Draft[] = moved ? [{ kind: 'primary', node: move.to, message: `${move.to} is the primary now (was ${move.from})` }] : [];
+  return { drafts: notice, pending: move };
 }
 
 function nodeChanges(was: ConsoleNode, now: ConsoleNode): Draft[] {
@@ -83,11 +92,12 @@ export interface Changes {
 
 /**
  * What changed between two samples, as event-log lines. Pure: the caller passes each new sample,
- * the one before and what the previous call left pending; the first sample yields nothing.
+ * the one before, what the previous call left pending, and whether it is running a switchover
+ * itself; the first sample yields nothing.
  */
-export function changes(before: StatusDocument | null, after: StatusDocument, at: number, pending: PendingMove | null = null): Changes {
+export function changes(before: StatusDocument | null, after: StatusDocument, at: number, pending: PendingMove | null = null, switchingOver = false): Changes {
   if (before === null) return { events: [], pending: null };
-  const moved = primaryChange(before, after, at, pending);
+  const moved = primaryChange(before, after, at, pending, switchingOver);
   const drafts: Draft[] = [...moved.drafts, ...haChanges(before, after)];
   const previous = new Map(before.nodes.map((n) => [n.name, n]));
   for (const now of after.nodes) {

@@ -37,6 +37,8 @@ export class ConsoleState {
   readonly #events: ConsoleEvent[] = [];
   readonly #listeners = new Set<(message: Message) => void>();
   #pendingMove: PendingMove | null = null;
+  /** Set by the action runner while this console runs a switchover: a move then is one. */
+  switchingOver = false;
 
   constructor(historySamples: number, readonly haPauseResume: boolean) {
     this.history = new LagHistory(historySamples);
@@ -51,7 +53,7 @@ export class ConsoleState {
     this.latest = sample;
     this.history.add(sample.at, sample.status);
     this.#publish({ type: 'sample', sample });
-    const { events, pending } = changes(before, sample.status, sample.at, this.#pendingMove);
+    const { events, pending } = changes(before, sample.status, sample.at, this.#pendingMove, this.switchingOver);
     this.#pendingMove = pending;
     for (const event of events) this.log(event);
   }

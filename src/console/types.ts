@@ -73,7 +73,7 @@ export interface ClusterOps {
 /** A line of the console's event log. */
 export interface ConsoleEvent {
   readonly at: number;
-  readonly kind: 'node-up' | 'node-down' | 'node-added' | 'node-removed' | 'state' | 'switchover' | 'failover' | 'timeline' | 'slot-invalidated' | 'leader' | 'paused' | 'agent' | 'action' | 'sample-failed';
+  readonly kind: 'node-up' | 'node-down' | 'node-added' | 'node-removed' | 'state' | 'primary' | 'switchover' | 'failover' | 'timeline' | 'slot-invalidated' | 'leader' | 'paused' | 'agent' | 'action' | 'sample-failed';
   readonly node?: string;
   readonly message: string;
 }
