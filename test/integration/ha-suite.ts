@@ -92,8 +92,11 @@ test(`HA (${backend} DCS): agents fail over by themselves in synchronous mode; a
       await writer.stop();
     }
     const after = await settled(dir, 'the cluster to settle after the crash');
-    assert.equal(after.leader, 'pg1', 'the lease stayed with the restarted primary');
-    await assertAllAcked(bindir, dir, 'pg1', writer.acked);
+    const log = await readFile(join(dir, 'agents', 'pg1.log'), 'utf8');
+    assert.match(log, /the primary crashed: restarting it in place/, 'the agent restarted its crashed postmaster in place');
+    // On a quiet machine the lease stays with pg1; on a starved one (a restart outlasting the lease)
+    // a replica may take over instead, which is correct too: what must hold is that no write is lost.
+    await assertAllAcked(bindir, dir, after.leader!, writer.acked);
   });
 
   await t.test('only the agent dies: its primary keeps running and nobody is promoted beside it', async () => {
