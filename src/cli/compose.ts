@@ -43,6 +43,11 @@ function projectCommand(parent: Command, name: string): Command {
   return withCommonOptions(parent.command(name)).option('-C, --project <DIR>', 'the project directory (default: the current directory)').exitOverride();
 }
 
+/** The subcommand's flags with the parent's: `compose` defines --json too, and takes it wherever it is written. */
+function globals<T>(command: Command): T {
+  return command.optsWithGlobals() as T;
+}
+
 function progressFor(flags: CommonOptions): (line: string) => void {
   return (line) => { if (!flags.json) process.stderr.write(`${line}\n`); };
 }
@@ -50,7 +55,8 @@ function progressFor(flags: CommonOptions): (line: string) => void {
 function registerOperations(compose: Command): void {
   projectCommand(compose, 'status')
     .description('which node is the primary now, and whether every standby streams')
-    .action(action(async (flags: ProjectFlags) => {
+    .action(action(async (_flags: ProjectFlags, command: Command) => {
+      const flags = globals<ProjectFlags>(command);
       const project = await loadProject(flags.project ?? '.');
       const primary = await readPrimary(project);
       const rows = statusRows(primary, await lookAll(project));
@@ -58,7 +64,8 @@ function registerOperations(compose: Command): void {
     }));
   projectCommand(compose, 'failover')
     .description('fence the primary, promote the most advanced standby, repoint the others (state/primary names it)')
-    .action(action(async (flags: ProjectFlags) => {
+    .action(action(async (_flags: ProjectFlags, command: Command) => {
+      const flags = globals<ProjectFlags>(command);
       const project = await loadProject(flags.project ?? '.');
       const result = await composeFailover(project, progressFor(flags));
       printResult(flags, result, () => [
@@ -70,7 +77,8 @@ function registerOperations(compose: Command): void {
     .argument('<NODE>', 'the node to bring back as a standby, e.g. pg1')
     .option('--reclone', 'copy the primary afresh instead of trying pg_rewind first')
     .description('bring a node (an old primary) back as a streaming standby: pg_rewind, or a fresh clone when that fails')
-    .action(action(async (node: string, flags: ProjectFlags & { reclone?: boolean }) => {
+    .action(action(async (node: string, _flags: ProjectFlags, command: Command) => {
+      const flags = globals<ProjectFlags & { reclone?: boolean }>(command);
       const project = await loadProject(flags.project ?? '.');
       const result = await composeRejoin(project, node, { reclone: Boolean(flags.reclone), timeoutMs: 30 * 60_000 }, progressFor(flags));
       printResult(flags, result, () => `${result.node} streams from ${result.primary} (${result.method === 'rewind' ? 'pg_rewind' : 'cloned afresh'})`);
