@@ -1,4 +1,5 @@
 import { bootstrap } from './bootstrap.js';
+import { composeScenario } from './compose.js';
 import { failoverScenario, switchoverScenario } from './lifecycle.js';
 
 /**
@@ -10,6 +11,7 @@ const scenarios: Record<string, () => Promise<Record<string, number>>> = {
   bootstrap,
   switchover: switchoverScenario,
   failover: failoverScenario,
+  compose: composeScenario,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

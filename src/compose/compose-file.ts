@@ -67,7 +67,7 @@ function nodeService(options: ComposeOptions, node: string): Service {
     // No depends_on: which node is primary changes with a failover, and a dependency would start a
     // fenced old primary with its dependants. A cloning node waits for the primary itself.
     // Healthy means what the README says: the named primary accepting writes, or a standby streaming.
-    healthcheck: { test: ['CMD', 'bash', NODE_SCRIPT_TARGET, 'health'], interval: '2s', timeout: '5s', retries: 3, start_period: '10m' },
+    healthcheck: { test: ['CMD', 'bash', NODE_SCRIPT_TARGET, 'health'], interval: '5s', timeout: '10s', retries: 3, start_period: '10m' },
     // Docker's 64 MB /dev/shm is too small for parallel queries' shared memory.
     shm_size: '256mb',
     // The image stops with SIGINT (fast shutdown), whose checkpoint can outlast Docker's 10 s default.

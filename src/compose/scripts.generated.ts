@@ -61,7 +61,16 @@ drop_privileges() {
   fi
 }
 
-set_state() { (umask 077 && printf '%s\\n' "$1" > "$STATE_FILE.tmp" && mv -f "$STATE_FILE.tmp" "$STATE_FILE"); }
+# Replaces file $1 with stdin, atomically: a new temp file beside it (mktemp opens with O_EXCL, so
+# nothing planted under a known name is followed; mode 0600), then a rename (which replaces a link, not its target).
+replace_file() {
+  local tmp
+  tmp="$(mktemp "$1.XXXXXX")"
+  cat > "$tmp"
+  mv -f "$tmp" "$1"
+}
+
+set_state() { printf '%s\\n' "$1" | replace_file "$STATE_FILE"; }
 node_state() { cat "$STATE_FILE" 2>/dev/null || true; }
 has_database() { [ -s "$PGDATA/PG_VERSION" ]; }
 wipe_pgdata() { find "$PGDATA" -mindepth 1 -delete; }
@@ -73,8 +82,7 @@ passfile_field() {
 
 write_passfile() {
   : "\${PGREPL_REPLICATION_PASSWORD:?the replication password secret is not set: is secrets/ beside docker-compose.yml?}"
-  (umask 077 && printf '*:*:*:%s:%s\\n' "$(passfile_field "$REPLICATION_USER")" "$(passfile_field "$PGREPL_REPLICATION_PASSWORD")" > "$PASSFILE.tmp")
-  mv -f "$PASSFILE.tmp" "$PASSFILE"
+  printf '*:*:*:%s:%s\\n' "$(passfile_field "$REPLICATION_USER")" "$(passfile_field "$PGREPL_REPLICATION_PASSWORD")" | replace_file "$PASSFILE"
 }
 
 # The container's own subnet (from the routing table): Docker picks it, so two projects never clash.
@@ -99,10 +107,8 @@ write_auth_files() {
 @HBA@
 HBA
 )"
-  printf '%s\\n' "\${hba//192.0.2.0\\/24/$subnet}" > "$PGDATA/pg_hba.conf.pgrepl"
-  mv -f "$PGDATA/pg_hba.conf.pgrepl" "$PGDATA/pg_hba.conf"
-  printf '%s\\n' '# Managed by pgrepl compose. MAP OS-USER ROLE' 'pgrepl postgres postgres' 'pgrepl root postgres' > "$PGDATA/pg_ident.conf.pgrepl"
-  mv -f "$PGDATA/pg_ident.conf.pgrepl" "$PGDATA/pg_ident.conf"
+  printf '%s\\n' "\${hba//192.0.2.0\\/24/$subnet}" | replace_file "$PGDATA/pg_hba.conf"
+  printf '%s\\n' '# Managed by pgrepl compose. MAP OS-USER ROLE' 'pgrepl postgres postgres' 'pgrepl root postgres' | replace_file "$PGDATA/pg_ident.conf"
 }
 
 # A standby of $1 (or of nobody, when $1 is empty) through this node's slot on it.
@@ -113,8 +119,7 @@ set_upstream() {
     grep -Ev '^[[:space:]]*(primary_conninfo|primary_slot_name)[[:space:]]*=' "$conf" 2>/dev/null || true
     printf "primary_conninfo = '%s'\\n" "$conninfo"
     printf "primary_slot_name = '%s'\\n" "$PGREPL_NODE"
-  } > "$conf.pgrepl"
-  mv -f "$conf.pgrepl" "$conf"
+  } | replace_file "$conf"
   touch "$PGDATA/standby.signal"
 }
 
@@ -215,7 +220,7 @@ rewind() {
   primary="$(current_primary)"
   [ "$PGREPL_NODE" != "$primary" ] || die "refusing to rewind the primary"
   has_database || { log "no database: it will be cloned on start"; return; }
-  (umask 077 && printf '*:*:*:postgres:%s\\n' "$(passfile_field "\${POSTGRES_PASSWORD:?the postgres password secret is not set}")" > "$STATE_DIR/rewind.pgpass")
+  printf '*:*:*:postgres:%s\\n' "$(passfile_field "\${POSTGRES_PASSWORD:?the postgres password secret is not set}")" | replace_file "$STATE_DIR/rewind.pgpass"
   log "pg_rewind from $primary"
   if ! pg_rewind --target-pgdata="$PGDATA" --source-server="host=$primary port=$PORT user=postgres dbname=postgres passfile=$STATE_DIR/rewind.pgpass"; then
     rm -f "$STATE_DIR/rewind.pgpass"

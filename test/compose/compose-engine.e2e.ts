@@ -29,7 +29,7 @@ async function holdFirstInit(p: Project): Promise<void> {
 }
 
 async function interruptedInit(b: Project): Promise<void> {
-  await waitFor(async () => ((await logs(b, 'pg1')).includes('holding the first initialisation') ? true : undefined), { what: 'pg1 to run initdb', timeoutMs: 120_000, intervalMs: 200 });
+  await waitFor(async () => ((await logs(b, 'pg1')).includes('holding the first initialisation') ? true : undefined), { what: 'pg1 to run initdb', timeoutMs: 300_000, intervalMs: 500 });
   await compose(b, ['kill', 'pg1']);
   await rm(join(b.dir, 'docker-compose.override.yml'));
   await compose(b, ['up', '-d', 'pg1']);
@@ -45,7 +45,7 @@ async function killMidClone(a: Project): Promise<void> {
   await sql(a, 'pg1', "CREATE TABLE bulk AS SELECT i, repeat('x', 400) AS pad FROM generate_series(1, 300000) AS i");
   await compose(a, ['up', '-d', '--no-deps', 'pg3']);
   await waitFor(async () => ((await trySql(a, 'pg1', "SELECT count(*) FROM pg_stat_replication WHERE state = 'backup'")) === '1' ? true : undefined),
-    { what: 'pg3 to be cloning', timeoutMs: 120_000, intervalMs: 20 });
+    { what: 'pg3 to be cloning', timeoutMs: 300_000, intervalMs: 20 });
   await compose(a, ['kill', 'pg3']);
   const left = await compose(a, ['run', '--rm', '--no-deps', '-T', '-u', 'postgres', '--entrypoint', 'bash', 'pg3', '-c', 'cat "$PGREPL_STATE_DIR/node-state"; ls -A "$PGDATA" | wc -l']);
   const [state, files] = left.trim().split('\n').slice(-2);
@@ -74,12 +74,12 @@ async function failoverUnderWriter(a: Project): Promise<string> {
     assert.deepEqual(failover.fenced, ['pg1']);
     to = failover.to;
     assert.match(to, /^pg[23]$/);
-    await waitFor(() => writer.firstAckAfter(t0, portOf(a, 'pg1')), { what: 'a write acknowledged by the new primary', timeoutMs: 60_000 });
+    await waitFor(() => writer.firstAckAfter(t0, portOf(a, 'pg1')), { what: 'a write acknowledged by the new primary', timeoutMs: 180_000 });
     figures.failoverToFirstWriteS = (writer.firstAckAfter(t0, portOf(a, 'pg1'))! - t0) / 1000;
     await waitStreaming(a, to, a.nodes.filter((n) => n !== 'pg1'));
     // Any later up -d starts the old primary read-only.
     await compose(a, ['up', '-d']);
-    await waitFor(async () => ((await logs(a, 'pg1')).includes('FENCED') ? true : undefined), { what: 'pg1 to start fenced', timeoutMs: 60_000, intervalMs: 500 });
+    await waitFor(async () => ((await logs(a, 'pg1')).includes('FENCED') ? true : undefined), { what: 'pg1 to start fenced', timeoutMs: 180_000, intervalMs: 500 });
     const t1 = Date.now();
     const rejoin = await cli(a, ['rejoin', 'pg1', '--json']);
     figures.rejoinS = since(t1);
@@ -142,14 +142,24 @@ test('pgrepl compose on a real engine: two projects, restarts, interrupted init 
     const replicator = await dockerCompose(engine, a.dir, ['exec', '-T', '-u', 'postgres', 'pg1', 'psql', '-U', 'replicator', '-d', 'postgres', '-c', 'SELECT 1']);
     assert.notEqual(replicator.code, 0);
     assert.match(replicator.out, /pg_hba\.conf rejects connection/);
-    for (const p of [a, b]) assert.doesNotMatch(await logs(p, 'pg1'), /FATAL/, 'a failed login on the primary (wait_for_primary)');
+    // The clones' wait for their primary authenticates for real: no failed login per clone in its log.
+    for (const p of [a, b]) assert.doesNotMatch(await logs(p, 'pg1'), /FATAL: .*(pg_hba\.conf|authentication failed)/, 'a failed login on the primary');
+  });
+
+  await t.test('the postgres account cannot steer root through the volume (links planted where root once wrote)', async () => {
+    await compose(a, ['exec', '-T', 'pg2', 'bash', '-c', 'printf root-only > /root/victim && chmod 600 /root/victim']);
+    await compose(a, ['exec', '-T', '-u', 'postgres', 'pg2', 'bash', '-c',
+      'cd "$PGREPL_STATE_DIR" && for n in replication.pgpass.tmp node-state.tmp; do ln -sfn /root/victim "$n"; done']);
+    await compose(a, ['restart', 'pg2']);
+    await waitStreaming(a, 'pg1');
+    assert.equal((await compose(a, ['exec', '-T', 'pg2', 'stat', '-c', '%U %a %s', '/root/victim'])).trim(), 'root 600 9');
   });
 
   await t.test('healthy means streaming; a restart keeps everything', async () => {
     await waitFor(async () => ((await Promise.all(a.nodes.map((n) => health(a, n)))).every((h) => h === 'healthy') ? true : undefined),
-      { what: 'every node healthy', timeoutMs: 60_000, intervalMs: 500 });
+      { what: 'every node healthy', timeoutMs: 180_000, intervalMs: 500 });
     await compose(a, ['stop', 'pg1']);
-    await waitFor(async () => ((await health(a, 'pg2')) === 'unhealthy' ? true : undefined), { what: 'pg2 unhealthy without its primary', timeoutMs: 60_000, intervalMs: 500 });
+    await waitFor(async () => ((await health(a, 'pg2')) === 'unhealthy' ? true : undefined), { what: 'pg2 unhealthy without its primary', timeoutMs: 180_000, intervalMs: 500 });
     await compose(a, ['restart']);
     await waitStreaming(a, 'pg1');
     await writeAndReplay(a, 'pg1', 'after-restart');

@@ -70,7 +70,7 @@ export async function status(p: Project): Promise<StatusJson> {
 }
 
 /** Until `primary` is the primary and every other node streams from it (pgrepl compose status). */
-export async function waitStreaming(p: Project, primary: string, nodes: readonly string[] = p.nodes, timeoutMs = 120_000): Promise<StatusJson> {
+export async function waitStreaming(p: Project, primary: string, nodes: readonly string[] = p.nodes, timeoutMs = 300_000): Promise<StatusJson> {
   let last: unknown;
   return waitFor(async () => {
     const s = await status(p).catch((error: unknown) => void (last = (error as Error).message));
@@ -81,8 +81,10 @@ export async function waitStreaming(p: Project, primary: string, nodes: readonly
       return n === primary ? row?.role === 'primary' : row?.role === 'standby' && row.upstream === primary;
     });
     return ok ? s : undefined;
-  }, { what: `${primary} primary and ${nodes.filter((n) => n !== primary).join(', ')} streaming from it`, timeoutMs, intervalMs: 500 }).catch((error: Error) => {
-    throw new Error(`${error.message}; last status: ${JSON.stringify(last)}`);
+  }, { what: `${primary} primary and ${nodes.filter((n) => n !== primary).join(', ')} streaming from it`, timeoutMs, intervalMs: 500 }).catch(async (error: Error) => {
+    const ps = (await dockerCompose(p.engine, p.dir, ['ps', '-a'])).out;
+    const tail = (await dockerCompose(p.engine, p.dir, ['logs', '--no-color', '--tail', '15'])).out;
+    throw new Error(`${error.message}; last status: ${JSON.stringify(last)}\n${ps}\n${tail}`);
   });
 }
 
