@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
-# Installs what pgrepl and its tests need when it is missing: PostgreSQL server programs (12+).
-# Idempotent and quiet when everything is present. Used by `npm test` and by the README's main command.
+# Installs what pgrepl and its tests need when it is missing: PostgreSQL server programs (12+), and
+# for the HA tests an etcd server binary. Idempotent and quiet when everything is present. Used by
+# `npm test` and by the README's main command.
 set -euo pipefail
+
+can_apt() { [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; }
+
+apt_updated=
+apt_update_once() {
+  if [ -z "$apt_updated" ]; then apt-get update -qq; apt_updated=1; fi
+}
 
 have_server() {
   local dir
@@ -11,21 +19,57 @@ have_server() {
   command -v initdb >/dev/null && command -v pg_basebackup >/dev/null && command -v postgres >/dev/null
 }
 
-if have_server; then exit 0; fi
+ensure_postgres() {
+  if have_server; then return 0; fi
+  if ! can_apt; then
+    echo "pgrepl: PostgreSQL server programs not found; install them (e.g. 'sudo apt-get install postgresql' or 'brew install postgresql') and retry" >&2
+    exit 1
+  fi
+  echo "pgrepl: installing PostgreSQL server programs with apt-get ..." >&2
+  # Debian's package would otherwise create and start a 'main' cluster on port 5432, taking the port
+  # pgrepl's first node wants. pgrepl runs its own servers.
+  if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    mkdir -p /etc/postgresql-common
+    echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.conf
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt_update_once
+  apt-get install -y -qq postgresql postgresql-contrib >/dev/null
+  have_server
+}
 
-if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
-  echo "pgrepl: PostgreSQL server programs not found; install them (e.g. 'sudo apt-get install postgresql' or 'brew install postgresql') and retry" >&2
-  exit 1
-fi
+# etcd is only needed by the HA tests (they skip, naming what is missing, without it), so failing
+# to install it is a warning, not an error.
+ensure_etcd() {
+  if [ -x "${PGREPL_ETCD:-/usr/bin/etcd}" ] || command -v etcd >/dev/null; then return 0; fi
+  if ! can_apt; then
+    echo "pgrepl: etcd not found; the etcd DCS tests will be skipped (install Debian's etcd-server to run them)" >&2
+    return 0
+  fi
+  echo "pgrepl: installing etcd-server with apt-get ..." >&2
+  # Debian's postinst starts a system etcd listening on 2379 (through invoke-rc.d under sysvinit,
+  # deb-systemd-invoke under systemd). Both ask policy-rc.d first: a temporary one that denies every
+  # start keeps the package from starting anything; the tests run their own etcd on free ports.
+  local policy=/usr/sbin/policy-rc.d placed=
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# placed by pgrepl scripts/ensure-deps.sh while installing etcd-server\nexit 101\n' > "$policy"
+    chmod 755 "$policy"
+    placed=1
+  fi
+  local status=0
+  apt_update_once && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null || status=$?
+  [ -n "$placed" ] && rm -f "$policy"
+  # Nor should the service start at the next boot: pgrepl installed the package only for its tests.
+  if [ "$status" -eq 0 ]; then
+    if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+      systemctl disable --now etcd.service >/dev/null 2>&1 || true
+    elif command -v update-rc.d >/dev/null; then
+      update-rc.d etcd disable >/dev/null 2>&1 || true
+    fi
+  else
+    echo "pgrepl: installing etcd-server failed; the etcd DCS tests will be skipped" >&2
+  fi
+}
 
-echo "pgrepl: installing PostgreSQL server programs with apt-get ..." >&2
-# Debian's package would otherwise create and start a 'main' cluster on port 5432, taking the port
-# pgrepl's first node wants. pgrepl runs its own servers.
-if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
-  mkdir -p /etc/postgresql-common
-  echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.conf
-fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq postgresql postgresql-contrib >/dev/null
-have_server
+ensure_postgres
+ensure_etcd

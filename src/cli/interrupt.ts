@@ -15,15 +15,21 @@ const CLEANUP_MS = 3000;
  * names a dead pid and is taken over. What must not outlive the command (a promotion's short retry
  * interval) is undone by the cleanups registered for it, given at most CLEANUP_MS.
  */
+/** Commands that clone or rebuild a node: only they can leave one half-built. */
+const BUILDING = new Set(['up', 'add-replica', 'rejoin']);
+
+function interruptedError(signal: NodeJS.Signals): InterruptedError {
+  const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
+  if (command === undefined || !BUILDING.has(command)) return new InterruptedError(`interrupted by ${signal}`, { hint: 'run `pgrepl status` to see where the cluster stands' });
+  return new InterruptedError(`interrupted by ${signal}; a replica being cloned is left half-built and marked so`, {
+    hint: 'run `pgrepl status`, then `pgrepl up`: it removes only a half-built clone and clones it again',
+  });
+}
+
 export function exitOnInterrupt(): void {
   const handler = (signal: NodeJS.Signals): void => {
     terminateRunningPrograms('SIGTERM');
-    reportError(
-      { json: process.argv.includes('--json') },
-      new InterruptedError(`interrupted by ${signal}; a replica being cloned is left half-built and marked so`, {
-        hint: 'run `pgrepl status`, then `pgrepl up`: it removes only a half-built clone and clones it again',
-      }),
-    );
+    reportError({ json: process.argv.includes('--json') }, interruptedError(signal));
     const exit = (): never => process.exit(signal === 'SIGINT' ? 130 : 143);
     void Promise.race([runInterruptCleanups(), new Promise((resolve) => setTimeout(resolve, CLEANUP_MS))]).then(exit, exit);
   };

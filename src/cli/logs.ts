@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { resolveClusterDir } from '../cluster/location.js';
 import { openCluster } from '../cluster/open.js';
@@ -23,8 +22,11 @@ export function registerLogs(program: Command): void {
         const nodes = cluster.spec.nodes.filter((n) => name === undefined || n.name === name);
         const logs = await Promise.all(
           nodes.map(async (n) => {
-            const file = cluster.layout.logFile(n.name);
-            const text = await readFile(file, 'utf8').catch(() => '');
+            const file = cluster.layout.logFile(n.name); // refused when a symlink or a FIFO is there
+            const text = await cluster.layout.readFile(file).catch((error: unknown) => {
+              if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+              throw error;
+            });
             return { node: n.name, file, lines: text.trimEnd().split('\n').filter(Boolean).slice(-flags.lines) };
           }),
         );

@@ -1,4 +1,4 @@
-import { PgreplError } from '../errors.js';
+import { PgreplError, UsageError } from '../errors.js';
 
 export interface CommonOptions {
   readonly dir?: string;
@@ -20,6 +20,8 @@ export function printResult(options: CommonOptions, json: unknown, text: () => s
 }
 
 const SYSTEM_HINTS: Record<string, string> = {
+  ELOOP: 'a path pgrepl uses is a symlink, which pgrepl never makes or follows there: move it away and run the command again',
+  ENOTDIR: 'a path pgrepl uses as a directory is something else: move it away and run the command again',
   EACCES: 'run pgrepl as the user that created the cluster, or as root',
   EPERM: 'run pgrepl as the user that created the cluster, or as root',
   ENOSPC: 'free some disk space and run the command again',
@@ -49,6 +51,17 @@ export function reportError(options: CommonOptions, caught: unknown): void {
   process.stderr.write(`pgrepl: error: ${message}\n`);
   if (known && error.hint) process.stderr.write(`hint: ${error.hint}\n`);
   if (!known || options.debug) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
+}
+
+/**
+ * A usage error commander found (unknown option, bad value, unknown command), reported as every
+ * other error: one line and a hint on stderr, `{"error": ...}` on stdout with --json, exit 2.
+ */
+export function reportUsageError(commanderMessage: string): void {
+  const json = process.argv.slice(2).includes('--json');
+  const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
+  const hint = `run \`pgrepl ${command && !/unknown command/.test(commanderMessage) ? `${command} ` : ''}--help\` for usage`;
+  reportError({ json }, new UsageError(commanderMessage.replace(/^error: /, '').split('\n').join(' '), { hint }));
 }
 
 /** Wraps a command action: runs it and turns any error into a printed message and exit code. */

@@ -5,6 +5,7 @@ import { observeCluster } from '../cluster/observe.js';
 import { openCluster } from '../cluster/open.js';
 import { action, printResult, type CommonOptions } from './output.js';
 import { withCommonOptions } from './options.js';
+import { haStatus, type HaStatus } from '../ha/status.js';
 
 const dash = (v: unknown): string => (v === null || v === undefined ? '-' : String(v));
 
@@ -34,14 +35,26 @@ export function renderStatus(status: ClusterStatus): string {
   return parts.join('\n');
 }
 
+function renderHa(ha: HaStatus): string {
+  const head = ha.error
+    ? `HA: DCS ${ha.dcs} unreachable: ${ha.error}`
+    : `HA: DCS ${ha.dcs}; leader lease: ${ha.leader ?? 'free'}${ha.lease ? ` (expires in ${ha.lease.expiresInMs ?? '?'} ms unless its agent renews it; TTL ${ha.lease.ttlMs} ms)` : ''}${ha.paused ? '; PAUSED: no automatic failover' : ''}`;
+  const rows = Object.entries(ha.agents).map(([name, a]) => `  ${name}: agent ${a.healthy ? 'healthy' : a.pid ? 'running, not publishing' : 'not running'}${a.url ? ` at ${a.url}` : ''}${a.reason ? ` — ${a.reason}` : ''}`);
+  return [head, ...rows].join('\n');
+}
+
 export function registerStatus(program: Command): void {
   withCommonOptions(program.command('status'))
     .description('role, state, lag and slots of every node, with warnings')
     .action(
       action(async (flags: CommonOptions) => {
         const cluster = await openCluster(resolveClusterDir(flags.dir));
-        const status = assess(await observeCluster(cluster), cluster.spec.replication);
-        printResult(flags, { dir: cluster.layout.root, ...status }, () => renderStatus(status));
+        const [observed, ha] = await Promise.all([observeCluster(cluster), cluster.spec.ha ? haStatus(cluster) : null]);
+        const status = assess(observed, cluster.spec.replication);
+        const json = ha
+          ? { dir: cluster.layout.root, ...status, nodes: status.nodes.map((n) => ({ ...n, agent: ha.agents[n.name] ?? null })), leader: ha.leader, paused: ha.paused, lease: ha.lease, ha }
+          : { dir: cluster.layout.root, ...status };
+        printResult(flags, json, () => renderStatus(status) + (ha ? `\n\n${renderHa(ha)}` : ''));
       }),
     );
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { resolveClusterDir } from '../cluster/location.js';
-import { changeCluster } from '../cluster/open.js';
+import { changeCluster, openCluster } from '../cluster/open.js';
+import { haSwitchover } from '../ha/switchover.js';
 import { DEFAULT_MAX_LAG_BYTES, switchover } from '../cluster/switchover.js';
 import { action, printResult, type CommonOptions } from './output.js';
 import { intOption, withCommonOptions } from './options.js';
@@ -19,9 +20,15 @@ export function registerSwitchover(program: Command): void {
     .action(
       action(async (flags: SwitchoverFlags) => {
         const options = { maxLagBytes: flags.maxLagBytes, onEvent: progressPrinter(Boolean(flags.json)), ...(flags.to ? { to: flags.to } : {}) };
-        const result = await changeCluster(resolveClusterDir(flags.dir), 'switchover', (cluster) => switchover(cluster, options));
+        const root = resolveClusterDir(flags.dir);
+        const opened = await openCluster(root);
+        // Under HA the agents change the cluster (the new leader records itself in the spec, under
+        // the lock): this only asks them, through the DCS, and waits.
+        const result = opened.spec.ha
+          ? await haSwitchover(opened, flags.to, options.onEvent)
+          : await changeCluster(root, 'switchover', (cluster) => switchover(cluster, options));
         printResult(flags, result, () =>
-          `switched over: ${result.to} is the primary, ${result.from} streams from it\nwrites were unavailable for ${result.writeUnavailableMs} ms; total ${result.totalMs} ms`,
+          `switched over${'viaAgents' in result ? ' through the HA agents' : ''}: ${result.to} is the primary, ${result.from} streams from it\nwrites were unavailable for ${result.writeUnavailableMs ?? '?'} ms; total ${result.totalMs} ms`,
         );
       }),
     );

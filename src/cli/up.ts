@@ -4,6 +4,9 @@ import { up, type UpResult } from '../cluster/up.js';
 import { action, printResult, type CommonOptions } from './output.js';
 import { intOption, withCommonOptions } from './options.js';
 import { progressPrinter } from './progress.js';
+import { changeCluster, classifyDir, openCluster } from '../cluster/open.js';
+import { UsageError } from '../errors.js';
+import { enableHa, type HaStartResult } from '../ha/enable.js';
 
 interface UpFlags extends CommonOptions {
   readonly replicas?: number;
@@ -11,6 +14,18 @@ interface UpFlags extends CommonOptions {
   readonly bindir?: string;
   readonly osUser?: string;
   readonly sync?: number;
+  readonly ha?: boolean;
+  readonly dcs?: string;
+  readonly apiPort?: number;
+}
+
+function describeHa(ha: HaStartResult): string {
+  return [`HA agents running (DCS ${ha.dcs}); ${ha.leader} holds the leader lease, every replica streams from it`, ...ha.agents.map((a) => `  ${a.node}: agent pid ${a.pid}, health checks at ${a.url}/primary and ${a.url}/replica`)].join('\n');
+}
+
+/** A cluster whose spec has HA gets its agents back from a plain `up`, as `down` stopped them. */
+async function haConfigured(root: string): Promise<boolean> {
+  return (await classifyDir(root)) === 'cluster' && (await openCluster(root)).spec.ha !== undefined;
 }
 
 function describe(result: UpResult): string {
@@ -34,10 +49,25 @@ export function registerUp(program: Command): void {
     .option('--sync <K>', 'synchronous quorum: each commit waits for K replicas (0 = asynchronous)', intOption(0, 50))
     .option('--bindir <DIR>', 'directory of the PostgreSQL server programs')
     .option('--os-user <USER>', 'OS user that runs PostgreSQL when pgrepl runs as root (default postgres)')
+    .option('--ha', 'automatic failover: start an HA agent per node (leader lease, health checks on port 8008+)')
+    .option('--dcs <URL>', 'with --ha: local (default, one machine) or etcd://host:port[,host:port...]')
+    .option('--api-port <P>', 'with --ha: the first agent REST API port (default: the first free from 8008)', intOption(1024, 65535))
     .action(
       action(async (flags: UpFlags) => {
-        const result = await up({ ...flags, root: resolveClusterDir(flags.dir), onEvent: progressPrinter(Boolean(flags.json)) });
-        printResult(flags, result, () => describe(result));
+        const root = resolveClusterDir(flags.dir);
+        const onEvent = progressPrinter(Boolean(flags.json));
+        if ((flags.dcs || flags.apiPort) && !flags.ha) throw new UsageError('--dcs and --api-port go with --ha', { hint: 'add --ha to start the HA agents' });
+        if (await haConfigured(root)) {
+          if (flags.replicas !== undefined || flags.sync !== undefined || flags.port !== undefined) {
+            throw new UsageError('with HA on, `up` starts the agents and they run the nodes; it changes no topology', { hint: 'use `pgrepl add-replica`, `remove-replica` or `set sync`' });
+          }
+          const ha = await changeCluster(root, 'up', (cluster) => enableHa(cluster, { dcs: flags.dcs, apiPort: flags.apiPort }, onEvent));
+          printResult(flags, { dir: root, created: false, primary: ha.leader, cloned: [], proofs: [], ha }, () => describeHa(ha));
+          return;
+        }
+        const result = await up({ ...flags, root, onEvent });
+        const ha = flags.ha ? await changeCluster(root, 'up --ha', (cluster) => enableHa(cluster, { dcs: flags.dcs, apiPort: flags.apiPort }, onEvent)) : null;
+        printResult(flags, { ...result, ha }, () => describe(result) + (ha ? `\n${describeHa(ha)}` : ''));
       }),
     );
 }

@@ -1,4 +1,3 @@
-import { readFileNoFollow } from '../util/safe-fs.js';
 import { join } from 'node:path';
 import { CONF_FILE, INCLUDE_LINE, renderServerConf } from '../pg/conf.js';
 import { renderHba } from '../pg/hba.js';
@@ -6,13 +5,21 @@ import type { NodeSpec } from '../spec/schema.js';
 import type { Cluster } from './context.js';
 import { synchronousStandbyNames } from './sync.js';
 
-async function readOrEmpty(path: string): Promise<string> {
+async function readOrEmpty(cluster: Cluster, path: string): Promise<string> {
   try {
-    return await readFileNoFollow(path);
+    return await cluster.layout.readFile(path);
   } catch {
     return '';
   }
 }
+
+/**
+ * Under HA a standby whose upstream restarted (a crashed primary restarted in place) or changed
+ * reconnects within this, not PostgreSQL's 5 s: a synchronous primary's first commit waits for it.
+ * A standby of a dead primary logs a failed attempt as often, for the second or two until an agent
+ * points it elsewhere.
+ */
+const HA_RETRY_INTERVAL = '200ms';
 
 /** Settings a node carries only for a moment, on top of what the spec says. */
 export interface TransientSettings {
@@ -41,6 +48,7 @@ export async function writeServerFiles(cluster: Cluster, node: NodeSpec, transie
         synchronousStandbyNames: synchronousStandbyNames(cluster.spec),
         recoveryMinApplyDelay: node.delay ?? '0',
         syncfsAtStartup: process.platform === 'linux' && cluster.bin.majorVersion >= 14,
+        ...(cluster.spec.ha ? { walRetrieveRetryInterval: HA_RETRY_INTERVAL } : {}),
         ...transient,
       }),
     ],
@@ -54,12 +62,12 @@ export async function writeServerFiles(cluster: Cluster, node: NodeSpec, transie
     ],
   ]);
   const mainConf = join(dataDir, 'postgresql.conf');
-  const main = await readOrEmpty(mainConf);
+  const main = await readOrEmpty(cluster, mainConf);
   if (!main.includes(INCLUDE_LINE)) wanted.set('postgresql.conf', `${main.trimEnd()}\n\n${INCLUDE_LINE}\n`);
   let changed = false;
   for (const [file, content] of wanted) {
     const path = join(dataDir, file);
-    if ((await readOrEmpty(path)) === content) continue;
+    if ((await readOrEmpty(cluster, path)) === content) continue;
     await cluster.layout.writeFile(path, content, 0o600, 'server');
     changed = true;
   }

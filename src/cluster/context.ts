@@ -20,7 +20,10 @@ export function instanceOf(cluster: Cluster, node: NodeSpec): Instance {
   return {
     name: node.name,
     dataDir: cluster.layout.dataDir(node.name),
-    logFile: cluster.layout.logFile(node.name),
+    // Checked when used (starting the server), so a bad log blocks only that, not `status` or `down`.
+    get logFile() {
+      return cluster.layout.logFile(node.name);
+    },
     user: cluster.user,
     bin: cluster.bin,
   };

@@ -1,9 +1,16 @@
-import { rm, statfs } from 'node:fs/promises';
+import { statfs } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { findBinaries } from '../pg/binaries.js';
 import { OsUserError } from '../pg/errors.js';
 import { canReach, resolveOsUser, type OsUser } from '../pg/os-user.js';
 import { renderSpec } from '../spec/file.js';
 import { clusterSpecSchema, type ClusterSpec } from '../spec/schema.js';
+import { PgreplError, UsageError } from '../errors.js';
+import { removeTree } from './remove-tree.js';
+import { runningServerEvidence } from '../pg/stray.js';
+import { LOCK_FILE } from './lock.js';
+import { SPEC_FILE } from '../spec/file.js';
+import { join } from 'node:path';
 import { findFreePorts, isPortFree } from '../util/ports.js';
 import type { Cluster } from './context.js';
 import { PortInUseError } from './errors.js';
@@ -17,6 +24,8 @@ export interface CreateOptions {
   readonly port?: number;
   readonly bindir?: string;
   readonly osUser?: string;
+  /** Synchronous quorum K (0 = asynchronous). */
+  readonly sync?: number;
   /** Whether the directory was created for this cluster (so failure, and --destroy, may remove it). */
   readonly createdDir: boolean;
 }
@@ -56,13 +65,18 @@ async function slotWalCapMb(dir: string): Promise<number> {
   }
 }
 
-export function initialSpec(ports: readonly number[], user: OsUser, capMb: number, bindir?: string): ClusterSpec {
-  return clusterSpecSchema.parse({
+/** The spec of a new cluster; what the options ask that it cannot be is refused here, before anything is written. */
+export function initialSpec(ports: readonly number[], user: OsUser, capMb: number, bindir?: string, sync = 0): ClusterSpec {
+  const result = clusterSpecSchema.safeParse({
     version: 1,
     postgres: { ...(bindir ? { bindir } : {}), ...(user.switchTo ? { osUser: user.name } : {}) },
-    replication: { maxSlotWalKeepSizeMb: capMb },
+    replication: { maxSlotWalKeepSizeMb: capMb, sync },
     nodes: ports.map((port, i) => ({ name: `pg${i + 1}`, host: '127.0.0.1', port, ...(i > 0 ? { upstream: 'pg1' } : {}) })),
   });
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const flag = issue.path.includes('sync') ? '--sync' : issue.path.includes('bindir') ? '--bindir' : issue.path.includes('osUser') ? '--os-user' : issue.path.join('.');
+  throw new UsageError(`${flag}: ${issue.message}`, { hint: issue.path.includes('sync') ? 'use a K no larger than --replicas' : 'fix the option and run the command again' });
 }
 
 /** Gives `root` to the PostgreSQL user and proves that user can use it. */
@@ -87,9 +101,38 @@ export async function createCluster(root: string, options: CreateOptions): Promi
   try {
     return await writeNewCluster(root, options);
   } catch (error) {
-    if (options.createdDir) await rm(root, { recursive: true, force: true });
+    // Only admin files exist yet (no server user's): removed as the current user.
+    const me = userInfo();
+    await discardNew(root, options.createdDir, { name: me.username, uid: me.uid, gid: me.gid, home: me.homedir, switchTo: false });
     throw error;
   }
+}
+
+/** Removes what creating a cluster at `root` made: all of it when pgrepl made `root`, else its own entries. */
+async function discardNew(root: string, createdDir: boolean, user: OsUser): Promise<void> {
+  if (createdDir) return removeTree(root, root, user);
+  for (const entry of ['nodes', 'state', 'secrets', SPEC_FILE, '.pgrepl-cluster', LOCK_FILE]) await removeTree(root, join(root, entry), user);
+}
+
+/**
+ * After a new cluster's first `up` failed: with no server running on any of its nodes, everything
+ * it made is removed (a failed first `up` leaves nothing); otherwise `error` says what it left and
+ * how to finish or remove it. Returns the error to throw.
+ */
+export async function undoNewCluster(cluster: Cluster, createdDir: boolean, error: unknown): Promise<unknown> {
+  const running = [];
+  for (const node of cluster.spec.nodes) {
+    if ((await runningServerEvidence(join(cluster.layout.nodesDir, node.name, 'data'))) !== null) running.push(node.name);
+  }
+  if (running.length === 0) {
+    await discardNew(cluster.layout.root, createdDir, cluster.user);
+    return error;
+  }
+  if (error instanceof PgreplError) {
+    const left = `left the new cluster in ${cluster.layout.root} (${running.join(', ')} running): \`pgrepl up\` finishes it, \`pgrepl down --destroy\` removes it`;
+    Object.defineProperty(error, 'hint', { value: error.hint ? `${error.hint}; ${left}` : left });
+  }
+  return error;
 }
 
 async function writeNewCluster(root: string, options: CreateOptions): Promise<Cluster> {
@@ -98,8 +141,8 @@ async function writeNewCluster(root: string, options: CreateOptions): Promise<Cl
     resolveOsUser(options.osUser),
     choosePorts(options.replicas + 1, options.port),
   ]);
+  const spec = initialSpec(ports, user, await slotWalCapMb(root), bin.bindir, options.sync);
   const layout = await prepareRoot(root, user);
-  const spec = initialSpec(ports, user, await slotWalCapMb(root), bin.bindir);
   await layout.writeFile(layout.marker, `${JSON.stringify({ createdDir: options.createdDir, createdAt: new Date().toISOString() })}\n`, 0o644, 'admin');
   const secrets = await createSecrets(layout, spec.replication.user);
   await layout.writeFile(layout.specFile, renderSpec(spec), 0o644, 'admin');

@@ -1,4 +1,4 @@
-import { readFile, readdir, rm, rmdir } from 'node:fs/promises';
+import { readdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stopServer } from '../pg/server.js';
 import { SPEC_FILE } from '../spec/file.js';
@@ -6,7 +6,7 @@ import { primaryOf, replicasOf } from '../spec/topology.js';
 import { instanceOf, type Cluster } from './context.js';
 import { LOCK_FILE } from './lock.js';
 import { readNodeState } from './node-state.js';
-import { livePostmaster } from '../pg/postmaster-pid.js';
+import { runningServerEvidence } from '../pg/stray.js';
 import type { OnEvent } from './events.js';
 import { NotAClusterError } from './errors.js';
 
@@ -39,15 +39,15 @@ interface Marker {
 
 /** Removes the node directories pgrepl built (they have a build state) and that run no server; returns the rest. */
 async function removeOwnNodes(cluster: Cluster): Promise<string[]> {
-  const nodesDir = join(cluster.layout.root, 'nodes');
+  const nodesDir = cluster.layout.nodesDir;
   const kept: string[] = [];
   for (const name of await readdir(nodesDir).catch(() => [] as string[])) {
     const ours = (await readNodeState(cluster.layout, name)) !== null;
-    const running = (await livePostmaster(cluster.layout.dataDir(name))) !== null;
-    if (ours && !running) await rm(join(nodesDir, name), { recursive: true, force: true });
+    const running = (await runningServerEvidence(join(nodesDir, name, 'data'))) !== null;
+    if (ours && !running) await cluster.layout.removeTree(join(nodesDir, name));
     else kept.push(join(nodesDir, name));
   }
-  if (kept.length === 0) await rm(nodesDir, { recursive: true, force: true });
+  if (kept.length === 0) await cluster.layout.removeTree(nodesDir);
   return kept;
 }
 
@@ -60,15 +60,15 @@ export async function destroy(cluster: Cluster): Promise<string[]> {
   const { layout } = cluster;
   let marker: Marker;
   try {
-    marker = JSON.parse(await readFile(layout.marker, 'utf8')) as Marker;
+    marker = JSON.parse(await layout.readFile(layout.marker)) as Marker;
   } catch {
     throw new NotAClusterError(`${layout.root} has no pgrepl marker (.pgrepl-cluster), so pgrepl did not create it and will not delete it`, {
       hint: 'delete it yourself if you are sure',
     });
   }
   const kept = await removeOwnNodes(cluster);
-  for (const entry of ['state', 'secrets', SPEC_FILE, '.pgrepl-cluster', LOCK_FILE]) {
-    await rm(join(layout.root, entry), { recursive: true, force: true });
+  for (const entry of ['state', 'secrets', 'agents', 'dcs', SPEC_FILE, '.pgrepl-cluster', LOCK_FILE]) {
+    await layout.removeTree(join(layout.root, entry));
   }
   if (marker.createdDir && (await readdir(layout.root)).length === 0) await rmdir(layout.root);
   return kept;

@@ -21,5 +21,8 @@ export class ReplicationNotProvenError extends PgreplError {}
 /** A node must be rewound (`pgrepl rejoin`) before it may run. */
 export class DivergedError extends PgreplError {}
 
+/** A server runs on files pgrepl was about to remove. */
+export class ServerRunsError extends PgreplError {}
+
 /** An operation's preconditions do not hold (a lagging candidate, a healthy primary for failover, ...). */
 export class PreconditionError extends PgreplError {}

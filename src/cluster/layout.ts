@@ -1,9 +1,11 @@
 import { chmodSync, chownSync, lstatSync, mkdirSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
-import { readFileNoFollow, writeFileAtomic } from '../util/safe-fs.js';
-import { PgreplError } from '../errors.js';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import { assertKind, OpenDir, readFileNoFollowSync, unsafePath, UnsafePathError, writeFileAtomic } from '../util/safe-fs.js';
 import type { OsUser } from '../pg/os-user.js';
 import { SPEC_FILE } from '../spec/file.js';
+import { removeTree } from './remove-tree.js';
+
+export { UnsafePathError };
 
 /**
  * Who owns a path under the cluster directory. `server`: the PostgreSQL OS user (data directories,
@@ -13,21 +15,22 @@ import { SPEC_FILE } from '../spec/file.js';
  */
 export type Owner = 'server' | 'admin';
 
-/** A path under the cluster directory is a symlink where pgrepl expects a file or directory. */
-export class UnsafePathError extends PgreplError {}
-
 /**
- * Where everything of one cluster lives, and the one module that writes files under it. Writes are
- * atomic (a new, exclusively created temp file, then rename) and never follow a symlink, so a
- * directory the PostgreSQL user controls cannot redirect a write made by root.
+ * Where everything of one cluster lives, and the one module that writes, reads and removes files
+ * under it. The rule it keeps: root never follows a path component the PostgreSQL OS user can write
+ * (that account is anyone who is a SQL superuser). Reads and writes go through the directory opened
+ * component by component without following links (util/safe-fs OpenDir), writes are atomic (a new,
+ * exclusively created temp file, then rename), trees are removed by remove-tree.ts, and a node
+ * path that is a symlink, or not a directory / regular file, is refused by name when asked for.
  *
  *   DIR/pgrepl.yaml               desired state (no secrets)                          admin
  *   DIR/.pgrepl-cluster           marks DIR as made by pgrepl                          admin
- *   DIR/state/NAME.json           how far pgrepl got building a node                   admin
+ *   DIR/state/NAME.json           how far pgrepl got building a node (state/ 0755)     admin
  *   DIR/secrets/superuser.pgpass  0600                                                 admin
  *   DIR/secrets/replication.pgpass 0600, read by walreceivers                          server
+ *   DIR/nodes/NAME                0700                                                 server
  *   DIR/nodes/NAME/data           the node's data directory                            server
- *   DIR/nodes/NAME/postgres.log   the server's log                                     server
+ *   DIR/nodes/NAME/postgres.log   the server's log, 0600                               server
  */
 export class ClusterLayout {
   constructor(
@@ -53,17 +56,35 @@ export class ClusterLayout {
   get stateDir(): string {
     return join(this.root, 'state');
   }
+  get nodesDir(): string {
+    return join(this.root, 'nodes');
+  }
+  /** A node's paths, each refused (UnsafePathError, naming it) when it is there but a symlink or the wrong kind. */
   nodeDir(name: string): string {
-    return join(this.root, 'nodes', name);
+    return checked(join(this.nodesDir, name), 'directory');
   }
   dataDir(name: string): string {
-    return join(this.nodeDir(name), 'data');
+    return checked(join(this.nodeDir(name), 'data'), 'directory');
   }
   logFile(name: string): string {
-    return join(this.nodeDir(name), 'postgres.log');
+    return checked(join(this.nodeDir(name), 'postgres.log'), 'regular file');
   }
   nodeStateFile(name: string): string {
     return join(this.stateDir, `${name}.json`);
+  }
+  /** HA agents' pid files and logs (admin's: root reads the pids back to signal them). */
+  get agentsDir(): string {
+    return join(this.root, 'agents');
+  }
+  agentPidFile(name: string): string {
+    return join(this.agentsDir, `${name}.pid`);
+  }
+  agentLogFile(name: string): string {
+    return join(this.agentsDir, `${name}.log`);
+  }
+  /** The local DCS's files (the leader lease of a one-machine HA cluster). */
+  get dcsDir(): string {
+    return join(this.root, 'dcs');
   }
 
   /**
@@ -93,7 +114,8 @@ export class ClusterLayout {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
-      if (lstatSync(dir).isSymbolicLink()) throw new UnsafePathError(`${dir} is a symlink; pgrepl will not write through it`, { hint: 'remove the link' });
+      const stats = lstatSync(dir);
+      if (!stats.isDirectory()) throw unsafePath(dir, stats, 'directory');
       chmodSync(dir, last ? mode : this.passThroughMode);
       this.#own(dir, last ? owner : 'admin');
     }
@@ -101,11 +123,22 @@ export class ClusterLayout {
 
   /** Writes a file atomically with `mode` and `owner`; never through a symlink, even in a directory the server user owns. */
   async writeFile(path: string, content: string, mode: number, owner: Owner): Promise<void> {
-    await writeFileAtomic(path, content, mode, owner === 'server' && this.user.switchTo ? this.user : undefined);
+    const chown = owner === 'server' && this.user.switchTo ? this.user : undefined;
+    await OpenDir.with(this.root, dirname(path), (dir) => writeFileAtomic(dir.at(basename(path)), content, mode, chown));
   }
 
-  /** Reads a file under the cluster directory, refusing a symlink in its place. */
+  /** Reads a regular file under the cluster directory, refusing a symlink or a FIFO in its place or on the way. */
   async readFile(path: string): Promise<string> {
-    return readFileNoFollow(path);
+    return OpenDir.with(this.root, dirname(path), (dir) => readFileNoFollowSync(dir.at(basename(path)), path));
   }
+
+  /** Removes a file or directory tree under the cluster directory, following no symlink (see remove-tree.ts). */
+  async removeTree(path: string): Promise<void> {
+    await removeTree(this.root, path, this.user);
+  }
+}
+
+function checked(path: string, wanted: 'directory' | 'regular file'): string {
+  assertKind(path, wanted);
+  return path;
 }

@@ -1,11 +1,16 @@
-import { readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { isPortFree } from '../util/ports.js';
 import { isRunning } from '../pg/server.js';
-import { stopProgramsWritingTo } from '../pg/stray.js';
+import { runningServerEvidence, stopProgramsWritingTo } from '../pg/stray.js';
+import { isAlive, readPostmasterPid } from '../pg/postmaster-pid.js';
+import { waitFor } from '../util/wait.js';
+import type { OnEvent } from './events.js';
 import type { NodeSpec } from '../spec/schema.js';
-import { instanceOf, type Cluster } from './context.js';
-import { ForeignDataError, PortInUseError } from './errors.js';
-import { readNodeState, type NodeBuildState } from './node-state.js';
+import { adminTarget, instanceOf, type Cluster } from './context.js';
+import { withConnection } from '../pg/sql.js';
+import { isInRecovery } from '../pg/queries.js';
+import { ForeignDataError, PortInUseError, ServerRunsError } from './errors.js';
+import { readNodeState, writeNodeState, type NodeBuildState } from './node-state.js';
 
 /** What pgrepl finds in a node's directory before acting on it. */
 export type NodeData =
@@ -47,12 +52,44 @@ export async function inspectNodeData(cluster: Cluster, node: NodeSpec): Promise
 
 /**
  * Removes only what pgrepl made: the data dir of a node whose build state says it is half-built.
- * A pg_basebackup still writing there (its pgrepl was killed outright) is stopped first.
+ * A pg_basebackup still writing there (its pgrepl was killed outright) is stopped first. A build
+ * state is what a crash left, never proof: the directory goes only once no server can run on it.
  */
 export async function removeHalfBuilt(cluster: Cluster, node: NodeSpec): Promise<void> {
   const dataDir = cluster.layout.dataDir(node.name);
   await stopProgramsWritingTo('pg_basebackup', dataDir);
-  await rm(dataDir, { recursive: true, force: true });
+  const server = await runningServerEvidence(dataDir);
+  if (server !== null) {
+    throw new ServerRunsError(`${node.name}'s data directory ${dataDir} is marked half-built, but ${server}; pgrepl will not delete a running server's files`, {
+      hint: `stop it (\`pgrepl down\`), then run the command again`,
+    });
+  }
+  await cluster.layout.removeTree(dataDir);
+}
+
+/**
+ * A clone is marked `ready` only after its first start; a run cut off in between (Ctrl-C, kill)
+ * leaves a standby running on a data dir still marked `cloning`. pgrepl starts a clone only once
+ * pg_basebackup has finished and its files are written, and a standby reaches `standby` (consistent,
+ * accepting reads) only from a whole backup: such a server is adopted, not cloned again. Returns
+ * whether it was (the caller proves it streams, as for any replica).
+ */
+export async function adoptStartedClone(cluster: Cluster, node: NodeSpec, data: NodeData, onEvent: OnEvent): Promise<boolean> {
+  if (data.kind !== 'half-built' || data.state.phase !== 'cloning') return false;
+  const dataDir = cluster.layout.dataDir(node.name);
+  const status = await waitFor(
+    async () => {
+      const info = await readPostmasterPid(dataDir);
+      if (!info || !isAlive(info.pid)) return null;
+      return info.status === 'standby' || info.status === 'ready' ? true : undefined;
+    },
+    { what: `${node.name}'s running server to accept connections`, timeoutMs: 60_000, intervalMs: 20 },
+  );
+  // postmaster.pid says `ready` for a hot standby too: ask the server itself what it is.
+  if (status === null || !(await withConnection(adminTarget(cluster, node), isInRecovery).catch(() => false))) return false;
+  onEvent({ type: 'warning', node: node.name, message: 'an earlier run started this clone but was cut off before recording it; adopting the running standby' });
+  await writeNodeState(cluster.layout, node.name, { phase: 'ready' });
+  return true;
 }
 
 /** Fails with the node and port named when another process holds the port a stopped node needs. */

@@ -1,6 +1,6 @@
 import { replayLsn, serverPosition, walSenders, writeProbe } from '../pg/queries.js';
 import { formatLsn } from '../pg/lsn.js';
-import { withConnections } from '../pg/sql.js';
+import { withConnections, type Queryable } from '../pg/sql.js';
 import { PgreplError } from '../errors.js';
 import type { NodeSpec } from '../spec/schema.js';
 import { primaryOf, replicasOf } from '../spec/topology.js';
@@ -12,6 +12,23 @@ export interface ReplicaProof {
   readonly node: string;
   readonly probeLsn: string;
   readonly replayLsn: string;
+}
+
+function byUpstream(replicas: readonly NodeSpec[]): Map<string, NodeSpec[]> {
+  const groups = new Map<string, NodeSpec[]>();
+  for (const replica of replicas) groups.set(replica.upstream!, [...(groups.get(replica.upstream!) ?? []), replica]);
+  return groups;
+}
+
+/** Polls one upstream's pg_stat_replication (one query at a time on its session) until every replica of `group` streams. */
+async function waitForStreaming(db: Queryable, upstream: string, group: readonly NodeSpec[], timeoutMs: number): Promise<void> {
+  await waitFor(
+    async () => {
+      const senders = await walSenders(db);
+      return group.every((r) => senders.some((s) => s.applicationName === r.name && s.state === 'streaming')) ? true : undefined;
+    },
+    { what: `${group.map((r) => r.name).join(', ')} to stream from ${upstream} (see \`pgrepl logs ${group[0]!.name}\`)`, timeoutMs, intervalMs: 5 },
+  );
 }
 
 /**
@@ -29,14 +46,7 @@ export async function proveReplication(cluster: Cluster, replicas: readonly Node
   try {
     return await withConnections(nodes.map((n) => adminTarget(cluster, n)), async (dbs) => {
       const session = new Map(nodes.map((n, i) => [n.name, dbs[i]!]));
-      await Promise.all(
-        replicas.map((replica) =>
-          waitFor(
-            async () => ((await walSenders(session.get(replica.upstream!)!)).some((s) => s.applicationName === replica.name && s.state === 'streaming') ? true : undefined),
-            { what: `${replica.name} to stream from ${replica.upstream} (see its log: ${cluster.layout.logFile(replica.name)})`, timeoutMs: remaining(), intervalMs: 5 },
-          ),
-        ),
-      );
+      await Promise.all([...byUpstream(replicas)].map(([upstream, group]) => waitForStreaming(session.get(upstream)!, upstream, group, remaining())));
       const probe = await writeProbe(session.get(primary.name)!);
       return Promise.all(
         replicas.map(async (replica) => {

@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { stopServer } from '../pg/server.js';
 import { clusterSpecSchema, type ClusterSpec } from '../spec/schema.js';
@@ -81,10 +80,10 @@ export async function removeReplica(cluster: Cluster, name: string, options: Rem
   const saved = await saveSpec(cluster, next);
   await applyConfig(saved);
   if (!options.keepData && (await readNodeState(cluster.layout, name)) !== null) {
-    await rm(cluster.layout.nodeDir(name), { recursive: true, force: true });
+    await cluster.layout.removeTree(cluster.layout.nodeDir(name));
   } else {
     // Kept data is the user's from now on: without a build state, nothing pgrepl does touches it.
-    await rm(cluster.layout.nodeStateFile(name), { force: true });
+    await cluster.layout.removeTree(cluster.layout.nodeStateFile(name));
   }
   return { node: name, reattached, dataKept: options.keepData };
 }

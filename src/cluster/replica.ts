@@ -7,7 +7,7 @@ import { nodeNamed } from '../spec/topology.js';
 import { writeServerFiles } from './configure.js';
 import { adminTarget, instanceOf, replicationConninfo, type Cluster } from './context.js';
 import type { OnEvent } from './events.js';
-import { assertPortFreeFor, inspectNodeData, removeHalfBuilt } from './node-data.js';
+import { adoptStartedClone, assertPortFreeFor, inspectNodeData, removeHalfBuilt } from './node-data.js';
 import { writeNodeState } from './node-state.js';
 import { followIfStale, followWhileStopped } from './follow.js';
 import { reconcileSlots } from './slots.js';
@@ -72,8 +72,9 @@ async function slotInvalidated(cluster: Cluster, node: NodeSpec): Promise<boolea
  * hot standby.
  */
 export async function ensureReplica(cluster: Cluster, node: NodeSpec, options: ReplicaOptions): Promise<{ cloned: boolean }> {
-  const data = await inspectNodeData(cluster, node);
+  let data = await inspectNodeData(cluster, node);
   if (data.kind === 'diverged') throw divergedError(node.name);
+  if (await adoptStartedClone(cluster, node, data, options.onEvent)) data = { kind: 'ready' };
   if (data.kind === 'half-built') {
     options.onEvent({ type: 'warning', node: node.name, message: 'found a clone an earlier run left half-built; removing it and cloning again' });
     await removeHalfBuilt(cluster, node);

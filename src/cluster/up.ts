@@ -2,7 +2,7 @@ import type { NodeSpec } from '../spec/schema.js';
 import { nextNodeName, nodeNamed, primaryOf, replicasOf } from '../spec/topology.js';
 import { UsageError } from '../errors.js';
 import type { Cluster } from './context.js';
-import { createCluster, portsForNewNodes, saveSpec } from './create.js';
+import { createCluster, portsForNewNodes, saveSpec, undoNewCluster } from './create.js';
 import type { OnEvent } from './events.js';
 import { classifyDir, notAClusterError, openCluster } from './open.js';
 import { withClusterLock, type Lock } from './lock.js';
@@ -93,9 +93,17 @@ export async function up(options: UpOptions): Promise<UpResult> {
 
 async function converge(options: UpOptions, lock: Lock): Promise<UpResult> {
   const isNew = (await classifyDir(options.root)) !== 'cluster';
-  let cluster = isNew
-    ? await createCluster(options.root, { ...options, replicas: options.replicas ?? DEFAULT_REPLICAS, createdDir: lock.createdDir })
-    : await openCluster(options.root, options);
+  if (!isNew) return convergeCluster(await openCluster(options.root, options), options, false);
+  const cluster = await createCluster(options.root, { ...options, replicas: options.replicas ?? DEFAULT_REPLICAS, createdDir: lock.createdDir });
+  try {
+    return await convergeCluster(cluster, options, true);
+  } catch (error) {
+    throw await undoNewCluster(cluster, lock.createdDir, error);
+  }
+}
+
+async function convergeCluster(opened: Cluster, options: UpOptions, isNew: boolean): Promise<UpResult> {
+  let cluster = opened;
   if (!isNew && options.replicas !== undefined) cluster = await growSpec(cluster, options.replicas, options.port);
   if (options.sync !== undefined) cluster = await setSyncInSpec(cluster, options.sync);
   await ensurePrimary(cluster, options.onEvent);

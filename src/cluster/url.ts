@@ -26,7 +26,9 @@ export function clusterUrl(cluster: Cluster, nodeName?: string): string {
     hosts = [primary, ...cluster.spec.nodes.filter((n) => n !== primary)].map(hostPort).join(',');
     params.set('target_session_attrs', 'read-write');
   }
-  return `postgresql://${encodeURIComponent(user)}@${hosts}/postgres?${params.toString()}`;
+  // Percent-encoded (a space as %20): URLSearchParams would write `+`, which libpq does not decode.
+  const query = [...params].map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+  return `postgresql://${encodeURIComponent(user)}@${hosts}/postgres?${query}`;
 }
 
 export function unknownNode(cluster: Cluster, name: string): UnknownNodeError {

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { access, constants, readdir } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { BinariesNotFoundError } from './errors.js';
 
@@ -93,7 +93,9 @@ async function readVersion(bindir: string): Promise<{ version: string; major: nu
  * opens on every command, and failover pays for every millisecond of it.
  */
 export async function findBinaries(explicitBindir?: string, knownMajor?: number): Promise<PgBinaries> {
-  for await (const dir of candidateDirs(explicitBindir)) {
+  for await (const candidate of candidateDirs(explicitBindir)) {
+    // Absolute: the programs run in other working directories, and the spec records where they are.
+    const dir = resolve(candidate);
     if (!(await hasAll(dir))) continue;
     const { version, major } = knownMajor !== undefined && explicitBindir ? { version: String(knownMajor), major: knownMajor } : await readVersion(dir);
     if (major < MIN_MAJOR_VERSION) {

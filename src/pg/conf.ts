@@ -4,6 +4,9 @@
  * The settings themselves are in settings.ts, shared with the Docker Compose generator.
  */
 import { nodeSettings, settingText, type ReplicationSettings, type SettingValue } from './settings.js';
+import { quoteConfValue } from './quote.js';
+
+export { quoteConfValue };
 
 export interface ServerSettings extends ReplicationSettings {
   readonly listenAddresses: readonly string[];
@@ -12,10 +15,6 @@ export interface ServerSettings extends ReplicationSettings {
 
 export const CONF_FILE = 'pgrepl.conf';
 export const INCLUDE_LINE = `include = '${CONF_FILE}'  # added by pgrepl`;
-
-export function quoteConfValue(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-}
 
 /** Strings are quoted in a conf file (a quote inside cannot end them); numbers and on/off are bare. */
 function confValue(value: SettingValue): string {

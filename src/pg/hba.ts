@@ -1,3 +1,5 @@
+import { hbaAddress, hbaName } from './quote.js';
+
 /**
  * Renders pg_hba.conf. pgrepl replaces initdb's file whole: no `trust` lines, no 0.0.0.0/0, every
  * rule scram-sha-256, and replication admitted only for the replication role from the nodes' own
@@ -11,23 +13,19 @@ export interface HbaInput {
   readonly clientAddresses: readonly string[];
 }
 
-export function toCidr(address: string): string {
-  if (address.includes('/')) return address;
-  return address.includes(':') ? `${address}/128` : `${address}/32`;
-}
-
 function unique(values: readonly string[]): string[] {
-  return [...new Set(values.map(toCidr))];
+  return [...new Set(values.map(hbaAddress))];
 }
 
 export function renderHba(input: HbaInput): string {
+  const role = hbaName(input.replicationUser);
   const lines = ['# Managed by pgrepl. TYPE DATABASE USER ADDRESS METHOD'];
   for (const cidr of unique(input.nodeAddresses)) {
-    lines.push(`host replication ${input.replicationUser} ${cidr} scram-sha-256`);
+    lines.push(`host replication ${role} ${cidr} scram-sha-256`);
   }
   // The replication role replicates and nothing more: no ordinary session on any database.
   for (const cidr of unique(input.clientAddresses)) {
-    lines.push(`host all ${input.replicationUser} ${cidr} reject`);
+    lines.push(`host all ${role} ${cidr} reject`);
   }
   for (const cidr of unique(input.clientAddresses)) {
     lines.push(`host all all ${cidr} scram-sha-256`);

@@ -1,7 +1,19 @@
-import { readFileSync } from 'node:fs';
-import { readFileNoFollowSync } from '../util/safe-fs.js';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { OpenDir, readFileNoFollowSync } from '../util/safe-fs.js';
+
+/**
+ * `dataDir` opened without following it if it is a symlink (its parent is a node directory, whose
+ * own name only root can change): the pid file read, or removed, is the one in that very directory.
+ */
+function inDataDir<T>(dataDir: string, work: (dir: OpenDir) => T): T {
+  const dir = OpenDir.open(dirname(dataDir), dataDir);
+  try {
+    return work(dir);
+  } finally {
+    dir.close();
+  }
+}
 
 /** What a running postmaster writes to `postmaster.pid` (see PostgreSQL's pidfile.h). */
 export interface PostmasterPid {
@@ -17,7 +29,7 @@ export interface PostmasterPid {
 export async function readPostmasterPid(dataDir: string): Promise<PostmasterPid | null> {
   let text: string;
   try {
-    text = readFileNoFollowSync(join(dataDir, 'postmaster.pid')); // in a directory the server user owns
+    text = inDataDir(dataDir, (dir) => readFileNoFollowSync(dir.at('postmaster.pid'))); // in a directory the server user owns
   } catch {
     return null;
   }
@@ -64,7 +76,7 @@ export async function livePostmaster(dataDir: string): Promise<PostmasterPid | n
 }
 
 /** Processes attached to a SysV shared memory segment, or 0 when it is gone; null where unknown. */
-async function shmAttachCount(shmId: number): Promise<number | null> {
+export async function shmAttachCount(shmId: number): Promise<number | null> {
   let table: string;
   try {
     table = readFileSync('/proc/sysvipc/shm', 'utf8');
@@ -101,6 +113,6 @@ export async function clearStaleLock(dataDir: string): Promise<boolean> {
   const info = await readPostmasterPid(dataDir);
   if (!info || isAlive(info.pid)) return false;
   if (info.shmId !== null && (await shmAttachCount(info.shmId)) !== 0) return false;
-  await rm(join(dataDir, 'postmaster.pid'), { force: true });
+  inDataDir(dataDir, (dir) => rmSync(dir.at('postmaster.pid'), { force: true }));
   return true;
 }

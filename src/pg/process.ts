@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { closeSync, constants, openSync } from 'node:fs';
+import { closeSync, constants, fchownSync, fstatSync, openSync } from 'node:fs';
+import { unsafePath } from '../util/safe-fs.js';
 import type { OsUser } from './os-user.js';
 import { PgCommandError } from './errors.js';
 
@@ -78,12 +79,39 @@ export function runProgram(file: string, args: readonly string[], options: Progr
 }
 
 /**
+ * Opens (creating it, 0600, the server user's) the log a daemon appends to. It sits in a directory
+ * the server user owns, so whatever is found there is refused unless it is a regular file with one
+ * link: O_NOFOLLOW refuses a planted symlink, O_NONBLOCK a FIFO (no waiting for a reader that never
+ * comes, which would hang pgrepl holding the cluster lock), and a hard link to another file (were
+ * the kernel's protected_hardlinks off) would hand root's file to the server as its stdout.
+ */
+function openLog(logFile: string, user: OsUser): number {
+  let fd: number;
+  try {
+    fd = openSync(logFile, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP' || code === 'ENXIO') throw new PgCommandError(`${logFile} is ${code === 'ELOOP' ? 'a symlink' : 'a FIFO, not a regular file'}; pgrepl will not use it`, { hint: 'pgrepl never makes such a file there (the PostgreSQL OS account, or someone else, did): move it away and run the command again' });
+    throw error;
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw unsafePath(logFile, stats, 'regular file');
+    if (stats.nlink !== 1) throw new PgCommandError(`${logFile} has ${stats.nlink} hard links; pgrepl will not append to it`, { hint: 'move it away and run the command again' });
+    if (user.switchTo && stats.uid !== user.uid) fchownSync(fd, user.uid, user.gid);
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  return fd;
+}
+
+/**
  * Starts a long-lived server detached from pgrepl (its own session, output appended to `logFile`)
  * and returns its pid. The caller decides how to wait for it to become ready.
  */
 export function spawnDaemon(file: string, args: readonly string[], logFile: string, options: ProgramOptions): number {
-  // O_NOFOLLOW: the log sits in a directory the server user owns; a planted link must not redirect it.
-  const log = openSync(logFile, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  const log = openLog(logFile, options.user);
   try {
     const child = spawn(file, args, {
       cwd: options.cwd,

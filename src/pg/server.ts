@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import type { PgBinaries } from './binaries.js';
 import { ServerError } from './errors.js';
 import type { OsUser } from './os-user.js';
@@ -6,6 +5,7 @@ import { clearStaleLock, isAlive, livePostmaster, readPostmasterPid } from './po
 import { spawnDaemon } from './process.js';
 import { renderServerOptions, type Setting } from './settings.js';
 import { waitFor } from '../util/wait.js';
+import { readFileNoFollow } from '../util/safe-fs.js';
 
 /** One PostgreSQL instance on this machine: where its files are and who runs it. */
 export interface Instance {
@@ -21,7 +21,7 @@ const SHUTDOWN_SIGNAL: Record<ShutdownMode, NodeJS.Signals> = { smart: 'SIGTERM'
 
 async function logTail(logFile: string, lines = 5): Promise<string> {
   try {
-    return (await readFile(logFile, 'utf8')).trim().split('\n').slice(-lines).join('\n');
+    return (await readFileNoFollow(logFile)).trim().split('\n').slice(-lines).join('\n');
   } catch {
     return '(no log)';
   }

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { waitFor } from '../util/wait.js';
-import { isAlive } from './postmaster-pid.js';
+import { isAlive, livePostmaster, readPostmasterPid, shmAttachCount } from './postmaster-pid.js';
 
 /**
  * Pids of running `program`s (by basename) started with `-D dataDir`: a pg_basebackup left running
@@ -29,4 +29,20 @@ export async function stopProgramsWritingTo(program: string, dataDir: string): P
   }
   await waitFor(() => (pids.some(isAlive) ? undefined : true), { what: `${program} (pids ${pids.join(', ')}) to exit`, timeoutMs: 10_000, intervalMs: 5 });
   return pids;
+}
+
+/**
+ * Why a server may still run on `dataDir`, or null once none can: its pid file names a live
+ * postmaster of it, a process is still attached to the shared memory that file names (orphaned
+ * backends of a killed postmaster), or a postgres process was started with `-D dataDir` (its pid
+ * file gone or never written). PostgreSQL's own test for a stale lock, plus the process table:
+ * a directory with any of these must not be deleted.
+ */
+export async function runningServerEvidence(dataDir: string): Promise<string | null> {
+  const live = await livePostmaster(dataDir);
+  if (live) return `its postmaster (pid ${live.pid}) is running`;
+  const info = await readPostmasterPid(dataDir);
+  if (info?.shmId != null && (await shmAttachCount(info.shmId)) !== 0) return `processes are still attached to its shared memory (id ${info.shmId})`;
+  const pids = await programsWritingTo('postgres', dataDir);
+  return pids.length > 0 ? `postgres (pid ${pids.join(', ')}) runs on it` : null;
 }

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { assertOneLineError, clusterDir, freePortBlock, pgrepl, pgreplJson } from './fixture.js';
+import { dirname, join, relative } from 'node:path';
+import { findBinaries } from '../../src/pg/binaries.js';
+import { assertOneLineError, clusterDir, freePortBlock, pgrepl, pgreplJson, psql } from './fixture.js';
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
@@ -133,4 +134,69 @@ test('cluster-level bad input: foreign node data, fewer replicas, unknown node',
       blocker.close();
     }
   });
+});
+
+test('odd --dir values: a space works end to end, a control character or a path too long for PostgreSQL is refused with nothing created', async (t) => {
+  const { bindir } = await findBinaries();
+  const parent = dirname(await clusterDir(t));
+  const dir = join(parent, 'my cluster');
+  const relativeBindir = relative(process.cwd(), bindir);
+  const up = await pgrepl(['up', '--dir', dir, '--replicas', '2', '--port', String(await freePortBlock(3)), '--bindir', relativeBindir]);
+  assert.equal(up.code, 0, up.stderr);
+  assert.doesNotMatch(up.stderr, /DeprecationWarning/, 'no concurrent queries on one client');
+  assert.match(await readFile(join(dir, 'pgrepl.yaml'), 'utf8'), new RegExp(`bindir: ${bindir}\\n`), 'bindir stored absolute');
+  const { url } = await pgreplJson<{ url: string }>(['url', '--dir', dir]);
+  assert.match(url, /my%20cluster/);
+  assert.equal(await psql(bindir, url, 'SELECT 1'), '1');
+  const destroyed = await pgreplJson<{ dirRemoved: boolean }>(['down', '--destroy', '--dir', dir]);
+  assert.equal(destroyed.dirRemoved, true);
+  assert.equal(await exists(dir), false);
+
+  for (const [bad, pattern] of [[join(parent, 'new\nline'), /contains a control character/], [join(parent, 'tab\there'), /contains a control character/], [join(parent, ...Array.from({ length: 4 }, () => 'x'.repeat(220))), /bytes long; PostgreSQL's paths inside it would pass/]] as const) {
+    const result = await pgrepl(['up', '--dir', bad]);
+    assertOneLineError(result, pattern);
+    assert.equal(result.code, 2);
+  }
+  assert.deepEqual(await readdir(parent), [], 'nothing created');
+});
+
+test('a refused up leaves nothing behind: --sync beyond the replicas, a relative --bindir without PostgreSQL', async (t) => {
+  const dir = await clusterDir(t);
+  const sync = await pgrepl(['up', '--dir', dir, '--replicas', '1', '--sync', '5']);
+  assertOneLineError(sync, /--sync: 5 synchronous standbys asked for, but only 1 replicas/);
+  assert.equal(sync.code, 2);
+  assert.equal(await exists(dir), false);
+  const bindir = await pgrepl(['up', '--dir', dir, '--bindir', 'no/such/bin']);
+  assertOneLineError(bindir, /not found in no\/such\/bin/);
+  assert.equal(await exists(dir), false);
+});
+
+test('usage errors with --json are JSON on stdout, exit 2, one format for every error', async () => {
+  for (const args of [['up', '--replicass', '2'], ['up', '--replicas', 'two'], ['upp'], ['logs', '--lines']]) {
+    const result = await pgrepl([...args, '--json']);
+    assert.equal(result.code, 2, args.join(' '));
+    const body = JSON.parse(result.stdout) as { error: { type: string; message: string; hint: string } };
+    assert.equal(body.error.type, 'UsageError');
+    assert.doesNotMatch(body.error.message, /\n|^error:/);
+    assert.match(body.error.hint, /--help/);
+    assertOneLineError(result, /./);
+  }
+});
+
+test('a symlink loop as --dir is one line, no stack trace', async (t) => {
+  const parent = dirname(await clusterDir(t));
+  const loop = join(parent, 'loop');
+  await symlink(loop, loop);
+  for (const args of [['status'], ['up']]) assertOneLineError(await pgrepl([...args, '--dir', loop]), /ELOOP|symlink/);
+});
+
+test('down --destroy in a directory pgrepl did not create deletes what it made and says it kept the directory', async (t) => {
+  const dir = await clusterDir(t);
+  await mkdir(dir, { recursive: true });
+  await pgreplJson(['up', '--dir', dir, '--replicas', '0', '--port', String(await freePortBlock(1))]);
+  const result = await pgrepl(['down', '--destroy', '--dir', dir]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.doesNotMatch(result.stdout, new RegExp(`^deleted ${dir}$`, 'm'));
+  assert.match(result.stdout, /kept the directory itself/);
+  assert.deepEqual(await readdir(dir), []);
 });

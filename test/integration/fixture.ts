@@ -47,6 +47,21 @@ export function freePortBlock(count: number): Promise<number> {
   return findFreeBlock(count, 20000 + Math.floor(Math.random() * 12000));
 }
 
+/** Kills, by pid, the HA agents of the cluster at `dir` (first, or they would restart their servers). */
+async function killAgentsUnder(dir: string): Promise<void> {
+  for (const file of await readdir(join(dir, 'agents')).catch(() => [] as string[])) {
+    if (!file.endsWith('.pid')) continue;
+    const pid = Number((await readFile(join(dir, 'agents', file), 'utf8').catch(() => '')).trim());
+    const argv = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    try {
+      // Only an agent of this very cluster: a pid in a stale file may be some other process by now.
+      if (pid > 0 && argv.split('\0').includes('agent') && argv.split('\0').includes(dir)) process.kill(pid, 'SIGKILL');
+    } catch {
+      /* not running */
+    }
+  }
+}
+
 /** Kills, by pid, the postmasters of data dirs under `dir`: only servers this test started. */
 async function killServersUnder(dir: string): Promise<void> {
   const nodes = await readdir(join(dir, 'nodes')).catch(() => [] as string[]);
@@ -73,6 +88,7 @@ export async function clusterDir(t: TestContext): Promise<string> {
   const dir = join(parent, 'cluster');
   t.after(async () => {
     await pgrepl(['down', '--dir', dir]).catch(() => undefined);
+    await killAgentsUnder(dir);
     await killServersUnder(dir);
     await rm(parent, { recursive: true, force: true });
   });

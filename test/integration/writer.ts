@@ -23,6 +23,8 @@ export class Writer {
     private readonly maxIds = 200_000,
     /** First id to insert; writers that share a table must not overlap. */
     private readonly firstId = 1,
+    /** Give up on a query after this long, as a pool does with a frozen server (0: wait forever). */
+    private readonly queryTimeoutMs = 0,
   ) {}
 
   /** Time of the first acknowledgement at or after `t` from a node other than `exceptPort`. */
@@ -69,7 +71,10 @@ export class Writer {
   async #probe(port: number): Promise<pg.Client | undefined> {
     const held = this.#probes.get(port);
     if (held) return held;
-    const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: this.password, database: 'postgres', connectionTimeoutMillis: 1000 });
+    const client = new pg.Client({
+      host: '127.0.0.1', port, user: 'postgres', password: this.password, database: 'postgres', connectionTimeoutMillis: 1000,
+      ...(this.queryTimeoutMs > 0 ? { query_timeout: this.queryTimeoutMs } : {}),
+    });
     client.on('error', () => undefined);
     try {
       await client.connect();

@@ -56,8 +56,20 @@ export interface Dcs {
 }
 
 export interface LeaderRecord {
+  /** The holder's member name, or `UNKNOWN_HOLDER` when the record is unreadable (fail closed). */
   readonly holder: string;
+  /**
+   * How long the lease has left, when the backend knows it cheaply (for `status`): exact for
+   * `local`, whole seconds rounded down for etcd (its lease API's unit). Never used to decide.
+   */
+  readonly expiresInMs?: number;
 }
+
+/**
+ * The holder `leader()` reports for a leader record it cannot read: held, by nobody who can renew
+ * it, until its expiry could have passed. Not a valid member name, so it never equals an agent's.
+ */
+export const UNKNOWN_HOLDER = '?unreadable';
 
 export interface MemberRecord {
   readonly name: string;

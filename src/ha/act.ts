@@ -1,0 +1,161 @@
+import { join } from 'node:path';
+import { ensurePhysicalSlot } from '../pg/queries.js';
+import { serverProcessesGone } from '../pg/postmaster-pid.js';
+import { startServer, stopServer } from '../pg/server.js';
+import type { Connector, Queryable } from '../pg/sql.js';
+import type { NodeSpec } from '../spec/schema.js';
+import { downstreamOf, nodeNamed } from '../spec/topology.js';
+import { waitFor } from '../util/wait.js';
+import { writeServerFiles } from '../cluster/configure.js';
+import { instanceOf, type Cluster } from '../cluster/context.js';
+import { ignoreEvents } from '../cluster/events.js';
+import { fence } from '../cluster/fence.js';
+import { followWhileRunning, followWhileStopped, forgetUpstream } from '../cluster/follow.js';
+import { promote } from '../cluster/promote.js';
+import { rejoin } from '../cluster/rejoin.js';
+import { reconcileSlots } from '../cluster/slots.js';
+import { DcsUnavailableError, type Dcs } from './dcs/dcs.js';
+import type { LeaseKeeper } from './lease.js';
+import type { OwnServer } from './own-server.js';
+import type { Action } from './snapshot.js';
+import { clusterLedBy } from './topology.js';
+import { handOver } from './handover.js';
+import { keepRunningWithoutDcs } from './failsafe.js';
+import { readRequest, updateRequest } from './request.js';
+
+/** What acting needs: the cluster as last read, this node, its lease and server, the DCS. */
+export interface ActContext {
+  readonly cluster: Cluster;
+  readonly node: NodeSpec;
+  readonly dcs: Dcs;
+  readonly lease: LeaseKeeper;
+  readonly own: OwnServer;
+  /** Marks a stop as the agent's own, so the next look does not take it for a crash. */
+  readonly stopping: () => void;
+  /** Records a clean handover to `to`: the stopped old primary may follow it without a rewind. */
+  readonly handedOver: (to: string) => void;
+  readonly loopWaitMs: number;
+}
+
+/** The lease was not ours when we acted on it: the cycle's remaining steps are skipped. */
+export class LeaseLostError extends Error {}
+
+/** Runs one action on this node. Each touches only this node (and its own lease). */
+export async function act(ctx: ActContext, action: Action): Promise<void> {
+  switch (action.kind) {
+    case 'acquire':
+      if (!(await ctx.lease.acquire())) throw new LeaseLostError('another node took the lease first');
+      return;
+    case 'renew':
+      return renew(ctx);
+    case 'release':
+      return ctx.lease.release();
+    case 'promote':
+      return promoteSelf(ctx, action.from);
+    case 'start':
+      return startSelf(ctx, action.as, action.upstream);
+    case 'restart':
+      return restartSelf(ctx);
+    case 'follow':
+      return followLeader(ctx, action.leader);
+    case 'fence':
+      return fenceSelf(ctx);
+    case 'rejoin':
+      return rejoinLeader(ctx, action.leader);
+    case 'handover':
+      return handOver(ctx, action.to);
+    case 'failsafe':
+      return keepRunningWithoutDcs(ctx);
+  }
+}
+
+/**
+ * Renews the lease; if the DCS does not answer, asks the other agents at once for failsafe
+ * instead of waiting a cycle: the renewal's own timeout has already eaten into the lease.
+ */
+async function renew(ctx: ActContext): Promise<void> {
+  try {
+    if (!(await ctx.lease.renew())) throw new LeaseLostError('the lease is no longer ours');
+  } catch (error) {
+    if (!(error instanceof DcsUnavailableError)) throw error;
+    await keepRunningWithoutDcs(ctx);
+  }
+}
+
+/**
+ * Promotes this node. The intent is recorded in the DCS first, so a promotion cut short is seen
+ * for what it was; the new primary's files (its synchronous quorum included) are written for the
+ * cluster it now leads, and its replicas' slots are made while its reload lands, so they can attach
+ * the moment they follow.
+ */
+async function promoteSelf(ctx: ActContext, from: string | null): Promise<void> {
+  const next = clusterLedBy(ctx.cluster, ctx.node.name);
+  const me = nodeNamed(next.spec, ctx.node.name)!;
+  await ctx.dcs.put('intent', { from, to: me.name, step: 'promoting', at: Date.now() });
+  const reserve = next.spec.replication.walKeepSizeMb === 0;
+  const makeSlots = async (db: Queryable): Promise<void> => {
+    for (const replica of downstreamOf(next.spec, me.name)) await ensurePhysicalSlot(db, replica.name, reserve);
+  };
+  const via: Connector = (_target, work) => ctx.own.use(work, 30_000);
+  await promote(next, me, { via, whileReloading: makeSlots });
+  await ctx.dcs.put('intent', { from, to: me.name, step: 'promoted', at: Date.now() });
+  const asked = await readRequest(ctx.dcs).catch(() => null);
+  if (asked?.request.candidate === me.name) await updateRequest(ctx.dcs, { promotedAt: Date.now() });
+  await forgetUpstream(next, me);
+  await reconcileSlots(next, me);
+}
+
+async function startSelf(ctx: ActContext, as: 'primary' | 'standby', upstream: string | null): Promise<void> {
+  const led = upstream ?? (as === 'primary' ? ctx.node.name : null);
+  const cluster = led === null ? ctx.cluster : clusterLedBy(ctx.cluster, led);
+  const me = nodeNamed(cluster.spec, ctx.node.name)!;
+  await writeServerFiles(cluster, me);
+  if (as === 'standby') {
+    const leader = upstream === null ? null : nodeNamed(cluster.spec, upstream)!;
+    if (leader) await followWhileStopped(cluster, me, leader);
+    else await cluster.layout.writeFile(join(cluster.layout.dataDir(me.name), 'standby.signal'), '', 0o600, 'server');
+  }
+  await startServer(instanceOf(cluster, me));
+}
+
+/** A crashed postmaster's backends outlive it briefly; crash recovery starts once they are gone. */
+async function restartSelf(ctx: ActContext): Promise<void> {
+  const instance = instanceOf(ctx.cluster, ctx.node);
+  await ctx.own.reset();
+  await waitFor(async () => ((await serverProcessesGone(instance.dataDir)) ? true : undefined), {
+    what: `the processes of ${ctx.node.name}'s crashed postmaster to exit`,
+    timeoutMs: 10_000,
+    intervalMs: 5,
+  });
+  await startServer(instance);
+}
+
+async function followLeader(ctx: ActContext, leader: string): Promise<void> {
+  const cluster = clusterLedBy(ctx.cluster, leader);
+  const me = nodeNamed(cluster.spec, ctx.node.name)!;
+  await writeServerFiles(cluster, me);
+  const via: Connector = (_target, work) => ctx.own.use(work, 5000);
+  await followWhileRunning(cluster, me, nodeNamed(cluster.spec, me.upstream ?? leader)!, via);
+}
+
+/** Stops this node at once and marks it diverged: only a rejoin brings it back, as a replica. */
+async function fenceSelf(ctx: ActContext): Promise<void> {
+  ctx.stopping();
+  await ctx.own.reset();
+  await fence(ctx.cluster, ctx.node);
+  if (ctx.lease.deadline !== null) await ctx.lease.release().catch(() => undefined);
+}
+
+async function rejoinLeader(ctx: ActContext, leader: string): Promise<void> {
+  ctx.stopping();
+  await ctx.own.reset();
+  const cluster = clusterLedBy(ctx.cluster, leader);
+  await rejoin(cluster, ctx.node.name, { reclone: false, onEvent: ignoreEvents });
+}
+
+/** Stops this node cleanly (the agent's shutdown with `--stop-server`, a switchover). */
+export async function stopSelf(ctx: ActContext): Promise<void> {
+  ctx.stopping();
+  await ctx.own.reset();
+  await stopServer(instanceOf(ctx.cluster, ctx.node), 'fast');
+}

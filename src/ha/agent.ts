@@ -1,0 +1,281 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readSpec } from '../spec/file.js';
+import type { NodeSpec } from '../spec/schema.js';
+import { nodeNamed, primaryOf, withNewPrimary } from '../spec/topology.js';
+import { saveSpec } from '../cluster/create.js';
+import { ClusterBusyError, withClusterLock } from '../cluster/lock.js';
+import type { Cluster } from '../cluster/context.js';
+import { quorumMembers } from '../cluster/sync.js';
+import { act, LeaseLostError, stopSelf, type ActContext } from './act.js';
+import type { Dcs } from './dcs/dcs.js';
+import { decide } from './decide.js';
+import { LeaseKeeper, monotonic, type Clock } from './lease.js';
+import { lookAtLease, lookAtPeers, lookAtSelf, memberState, type Memory } from './look.js';
+import type { MemberState } from './member.js';
+import { OwnServer } from './own-server.js';
+import { readPaused } from './pause.js';
+import { currentRequest } from './request.js';
+import type { Decision, HaSettings, LocalPg, Snapshot } from './snapshot.js';
+import { clusterLedBy } from './topology.js';
+
+/** Crashes restarted in place within this window before the lease is handed over instead. */
+const RESTART_WINDOW_MS = 60_000;
+/** A leaderless cluster is looked at again this soon: a takeover is waited for, not a loop wait. */
+const SOON_MS = 20;
+
+export interface AgentOptions {
+  readonly cluster: Cluster;
+  readonly node: string;
+  readonly dcs: Dcs;
+  readonly clock?: Clock;
+  readonly log: (line: string) => void;
+}
+
+/** What the REST API serves between cycles. */
+export interface AgentView {
+  readonly member: MemberState | null;
+  readonly leader: string | null;
+  readonly paused: boolean;
+  readonly holdsLease: boolean;
+  readonly pg: LocalPg | null;
+  /** The last look at the DCS succeeded. */
+  readonly dcsReachable: boolean;
+}
+
+/**
+ * One node's HA agent: every `loopWaitMs` it looks (its own server, the lease, its peers when the
+ * lease is free), decides (a pure function), acts on its own node, and publishes what it saw and
+ * why in the DCS. It never touches another node's files or processes.
+ */
+export class Agent {
+  readonly #clock: Clock;
+  readonly #own: OwnServer;
+  readonly #lease: LeaseKeeper;
+  readonly #memory: Memory = { expectRunning: false, unreachableSince: null, handedOverTo: null };
+  readonly #restarts: number[] = [];
+  #cluster: Cluster;
+  #stopped = false;
+  #wake: (() => void) | null = null;
+  #lastReason = '';
+  /** Cycles in a row whose step failed. */
+  #failures = 0;
+  #view: AgentView = { member: null, leader: null, paused: false, holdsLease: false, pg: null, dcsReachable: true };
+  #failsafe: { from: string; until: number } | null = null;
+
+  constructor(private readonly options: AgentOptions) {
+    this.#clock = options.clock ?? monotonic;
+    this.#cluster = options.cluster;
+    this.#own = new OwnServer(() => this.#cluster, this.#node());
+    const ha = options.cluster.spec.ha!;
+    this.#lease = new LeaseKeeper(options.dcs, options.node, this.#clock, fenceMargin(ha.ttlMs), () => void this.#onLeaseExpiring());
+  }
+
+  get view(): AgentView {
+    return this.#view;
+  }
+
+  get own(): OwnServer {
+    return this.#own;
+  }
+
+  #node(): NodeSpec {
+    const node = nodeNamed(this.#cluster.spec, this.options.node);
+    if (!node) throw new Error(`invariant: ${this.options.node} is in the spec`);
+    return node;
+  }
+
+  /** Runs cycles until `stop()`. */
+  async run(): Promise<void> {
+    while (!this.#stopped) {
+      const decision = await this.cycle();
+      if (this.#stopped) break;
+      // The holder never backs off: its renewals must keep their pace.
+      const backoff = this.#lease.deadline === null ? 2 ** Math.min(this.#failures, 5) : 1;
+      await this.#pause(decision.soon ? SOON_MS : this.#cluster.spec.ha!.loopWaitMs * backoff);
+    }
+  }
+
+  async #pause(ms: number): Promise<void> {
+    const ac = new AbortController();
+    this.#wake = () => ac.abort();
+    await sleep(ms, undefined, { signal: ac.signal }).catch(() => undefined);
+    this.#wake = null;
+  }
+
+  /**
+   * A leader that cannot reach the DCS asks to keep running (POST /failsafe). By granting it this
+   * agent promises to take no free lease for a TTL: the leader is alive and reaches it, so there
+   * is nothing to fail over from. The leader asks before its own deadline, when its lease has not
+   * expired in the DCS, so no acquire of ours can have succeeded meanwhile.
+   */
+  grantFailsafe(leader: string): boolean {
+    if (leader === this.options.node || !this.#cluster.spec.nodes.some((n) => n.name === leader)) return false;
+    this.#failsafe = { from: leader, until: this.#clock() + this.#cluster.spec.ha!.ttlMs };
+    return true;
+  }
+
+  /** Looks again now instead of at the end of the loop wait (an API request, a test). */
+  nudge(): void {
+    this.#wake?.();
+  }
+
+  /**
+   * One look, decide, act, publish. Never throws: a failed step is the cycle's reason, and repeated
+   * failures back a non-holder's loop off (up to 32 loop waits), so a rewind that cannot work is
+   * not retried four times a second.
+   */
+  async cycle(): Promise<Decision> {
+    try {
+      await this.#reloadSpec();
+      const snapshot = await this.#look();
+      const decision = decide(snapshot);
+      const failure = (await this.#act(snapshot, decision)) ?? (await this.#recordLeadership());
+      this.#failures = failure ? this.#failures + 1 : 0;
+      this.#say(failure ? `${decision.reason} — failed: ${failure}` : decision.reason);
+      await this.#publish(snapshot, this.#lastReason);
+      return failure ? { ...decision, soon: false } : decision;
+    } catch (error) {
+      this.#failures += 1;
+      this.#say(`cycle failed: ${(error as Error).message}`);
+      return { reason: this.#lastReason, actions: [] };
+    }
+  }
+
+  #say(reason: string): void {
+    if (reason !== this.#lastReason) this.options.log(reason);
+    this.#lastReason = reason;
+  }
+
+  async #reloadSpec(): Promise<void> {
+    try {
+      this.#cluster = { ...this.#cluster, spec: await readSpec(this.#cluster.layout.specFile) };
+    } catch (error) {
+      this.options.log(`could not re-read the spec (${(error as Error).message}); using the last one`);
+    }
+  }
+
+  async #look(): Promise<Snapshot> {
+    const now = this.#clock();
+    const node = this.#node();
+    const [pg, lease, paused, request] = await Promise.all([
+      lookAtSelf(this.#cluster, node, this.#own, this.#memory, now),
+      lookAtLease(this.options.dcs, this.#lease.deadline),
+      readPaused(this.options.dcs).catch(() => false),
+      currentRequest(this.options.dcs).catch(() => null),
+    ]);
+    const ha = this.#cluster.spec.ha!;
+    const leaderless = lease.dcs === 'ok' && lease.holder === null && !paused;
+    const peers = leaderless ? await lookAtPeers(this.#cluster.spec, node.name, Math.min(300, ha.retryTimeoutMs)) : [];
+    const specPrimary = primaryOf(this.#cluster.spec).name;
+    const led = clusterLedBy(this.#cluster, lease.dcs === 'ok' && lease.holder !== null ? lease.holder : specPrimary);
+    this.#restarts.splice(0, this.#restarts.filter((t) => t < now - RESTART_WINDOW_MS).length);
+    const settings: HaSettings = {
+      paused,
+      nofailover: node.nofailover === true,
+      delayed: node.delay !== undefined,
+      syncK: this.#cluster.spec.replication.sync,
+      quorumMembers: quorumMembers(led.spec),
+      fenceMarginMs: fenceMargin(ha.ttlMs),
+      maxRestarts: 1,
+      restartsSoFar: this.#restarts.length,
+    };
+    const failsafeFrom = this.#failsafe !== null && this.#failsafe.until > now ? this.#failsafe.from : null;
+    return { me: node.name, pg, lease, peers, settings, specPrimary, request, failsafeFrom, now };
+  }
+
+  #context(): ActContext {
+    return {
+      cluster: this.#cluster,
+      node: this.#node(),
+      dcs: this.options.dcs,
+      lease: this.#lease,
+      own: this.#own,
+      stopping: () => (this.#memory.expectRunning = false),
+      handedOver: (to: string) => (this.#memory.handedOverTo = to),
+      loopWaitMs: this.#cluster.spec.ha!.loopWaitMs,
+    };
+  }
+
+  /** Runs the decision's actions in order; the first failure ends the cycle and is returned in words. */
+  async #act(snapshot: Snapshot, decision: Decision): Promise<string | null> {
+    if (snapshot.lease.dcs === 'ok' && snapshot.lease.holder !== snapshot.me && snapshot.lease.holder !== null) this.#lease.forget();
+    for (const action of decision.actions) {
+      try {
+        if (action.kind === 'restart') this.#restarts.push(this.#clock());
+        await act(this.#context(), action);
+      } catch (error) {
+        if (!(error instanceof LeaseLostError)) return `${action.kind}: ${(error as Error).message.split('\n')[0]}`;
+        return error.message;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The holder records itself as the primary in the spec, so commands that read the spec (`status`,
+   * `up`, `url`) see the cluster as it is. Under the cluster lock; a busy lock is retried next cycle.
+   */
+  async #recordLeadership(): Promise<string | null> {
+    const me = this.options.node;
+    if (this.#lease.deadline === null || primaryOf(this.#cluster.spec).name === me) return null;
+    try {
+      await withClusterLock(this.#cluster.layout.root, `agent --node ${me}`, async () => {
+        const fresh = { ...this.#cluster, spec: await readSpec(this.#cluster.layout.specFile) };
+        this.#cluster = await saveSpec(fresh, withNewPrimary(fresh.spec, me));
+      });
+      this.options.log(`recorded ${me} as the primary in ${this.#cluster.layout.specFile}`);
+      return null;
+    } catch (error) {
+      return error instanceof ClusterBusyError ? null : `recording the new primary in the spec: ${(error as Error).message}`;
+    }
+  }
+
+  async #publish(snapshot: Snapshot, reason: string): Promise<void> {
+    const node = this.#node();
+    const eligible = node.nofailover !== true && node.delay === undefined;
+    const member = memberState(node, snapshot.pg, eligible, reason);
+    const leader = snapshot.lease.dcs === 'ok' ? snapshot.lease.holder : this.#view.leader;
+    const dcsReachable = snapshot.lease.dcs === 'ok';
+    this.#view = { member, leader, paused: snapshot.settings.paused, holdsLease: this.#lease.deadline !== null && this.#lease.deadline > this.#clock(), pg: snapshot.pg, dcsReachable };
+    // Without the DCS a publish would only wait out its timeout, and a failsafe primary's next ask
+    // must come well within a TTL of the last.
+    if (!dcsReachable) return;
+    try {
+      await this.options.dcs.publishMember(node.name, member, this.#cluster.spec.ha!.ttlMs * 3);
+    } catch {
+      /* the DCS is down: the next cycle says so */
+    }
+  }
+
+  /** The watchdog: the lease may expire before a renewal lands, so the primary is stopped now. */
+  async #onLeaseExpiring(): Promise<void> {
+    if (this.#view.paused || this.#stopped) return;
+    const pg = this.#view.pg;
+    if (pg?.kind !== 'running' || pg.role !== 'primary') return;
+    this.options.log('the lease may expire before a renewal lands: fencing this primary');
+    await act(this.#context(), { kind: 'fence' }).catch((error: Error) => this.options.log(`fencing failed: ${error.message}`));
+  }
+
+  /**
+   * Stops the loop. Unless the cluster is paused (maintenance: the servers are left as they are),
+   * this node's server is stopped and its lease given up, as a node without its agent must not
+   * run as a primary nobody fences.
+   */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.nudge();
+    const paused = await readPaused(this.options.dcs).catch(() => false);
+    if (!paused) {
+      await stopSelf(this.#context()).catch((error: Error) => this.options.log(`stopping the server failed: ${error.message}`));
+      if (this.#lease.deadline !== null) await this.#lease.release().catch(() => undefined);
+    }
+    this.#lease.forget();
+    await this.options.dcs.removeMember(this.options.node).catch(() => undefined);
+    await this.#own.close();
+  }
+}
+
+/** The watchdog fences this long before the lease could expire elsewhere. */
+export function fenceMargin(ttlMs: number): number {
+  return Math.max(200, Math.floor(ttlMs / 4));
+}

@@ -1,0 +1,265 @@
+import { DcsConfigError, DcsUnavailableError, type Dcs, type LeaderRecord, type MemberRecord, type Versioned } from './dcs.js';
+import { b64, EtcdError, EtcdGateway, formatEndpoint, prefixEnd, unb64, type Endpoint } from './etcd-gateway.js';
+import { checkHolderName, checkKeyName, checkMemberName } from './names.js';
+
+/**
+ * The etcd v3 DCS, over etcd's JSON gateway (see etcd-gateway.ts for why not the gRPC client).
+ * Keys live under `/pgrepl/<cluster>/`: `leader`, `members/<name>`, and the cluster-wide keys.
+ *
+ * The leader key is bound to a lease of this client's: acquiring is a transaction that puts the key
+ * only if it was never created (create_revision == 0); renewing keeps the lease alive AND checks the
+ * key still names us on our lease; releasing deletes the key only if it names us, then revokes the
+ * lease. etcd expires the key with the lease, so no reader ever sees a holder whose TTL ran out.
+ * Lease TTLs are whole seconds, and etcd raises short ones to its minimum (2 s with its default
+ * election timeout): `ttlMs` is the TTL etcd granted last.
+ */
+
+interface KeyValue {
+  key?: string;
+  value?: string;
+  lease?: string;
+  mod_revision?: string;
+}
+interface RangeAnswer {
+  kvs?: KeyValue[];
+}
+interface TxnAnswer {
+  header?: { revision?: string };
+  succeeded?: boolean;
+  responses?: { response_range?: RangeAnswer; response_delete_range?: { deleted?: string } }[];
+}
+interface KeepAliveAnswer {
+  result?: { TTL?: string };
+}
+
+export interface EtcdDcsOptions {
+  readonly endpoints: readonly Endpoint[];
+  readonly clusterName: string;
+  readonly ttlMs: number;
+  /** Longest any one call may take, over every endpoint (default 1000 ms). */
+  readonly timeoutMs?: number;
+}
+
+/** The lease not (any longer) existing, as etcd reports it. */
+const isLeaseGone = (error: unknown): boolean => error instanceof EtcdError && /lease not found/.test(error.message);
+
+export class EtcdDcs implements Dcs {
+  readonly url: string;
+  private readonly gateway: EtcdGateway;
+  private readonly prefix: string;
+  private ttlSeconds: number;
+  /** The lease the leader key is put with, once granted. */
+  private leaderLease: string | null = null;
+  /** Each published member's lease and its TTL. */
+  private readonly memberLeases = new Map<string, { id: string; ttlSeconds: number }>();
+
+  constructor(options: EtcdDcsOptions) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(options.clusterName)) {
+      throw new DcsConfigError(`cluster name ${JSON.stringify(options.clusterName)} cannot name etcd keys: use letters, digits, '.', '_' or '-'`);
+    }
+    this.gateway = new EtcdGateway(options.endpoints, options.timeoutMs ?? 1000);
+    this.url = `etcd://${options.endpoints.map(formatEndpoint).join(',')}`;
+    this.prefix = `/pgrepl/${options.clusterName}/`;
+    this.ttlSeconds = Math.max(1, Math.ceil(options.ttlMs / 1000));
+  }
+
+  get ttlMs(): number {
+    return this.ttlSeconds * 1000;
+  }
+
+  private get leaderKey(): string {
+    return `${this.prefix}leader`;
+  }
+
+  /** One gateway call, etcd's own errors turned into DcsUnavailableError except those `keep` wants to see. */
+  private async call<T>(path: string, body: object, options: { idempotent?: boolean; keep?: (e: unknown) => boolean } = {}): Promise<T> {
+    try {
+      return await this.gateway.call<T>(path, body, options.idempotent ?? true);
+    } catch (error) {
+      if (error instanceof EtcdError && !options.keep?.(error)) {
+        throw new DcsUnavailableError(`etcd refused ${path}: ${error.message}`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  private async grant(ttlSeconds: number): Promise<{ id: string; ttlSeconds: number }> {
+    const answer = await this.call<{ ID?: string; TTL?: string }>('/v3/lease/grant', { TTL: String(ttlSeconds) });
+    if (!answer.ID) throw new DcsUnavailableError('etcd granted no lease');
+    return { id: answer.ID, ttlSeconds: Number(answer.TTL ?? ttlSeconds) };
+  }
+
+  /** Seconds the lease has left after refreshing it; 0 when it had already expired. */
+  private async keepAlive(id: string): Promise<number> {
+    const answer = await this.call<KeepAliveAnswer>('/v3/lease/keepalive', { ID: id });
+    return Number(answer.result?.TTL ?? 0);
+  }
+
+  private async revoke(id: string): Promise<void> {
+    await this.call('/v3/lease/revoke', { ID: id }, { keep: isLeaseGone }).catch((error: unknown) => {
+      if (!isLeaseGone(error)) throw error;
+    });
+  }
+
+  private async range(key: string): Promise<KeyValue | null> {
+    const answer = await this.call<RangeAnswer>('/v3/kv/range', { key: b64(key) });
+    return answer.kvs?.[0] ?? null;
+  }
+
+  async acquireLeader(me: string): Promise<boolean> {
+    checkHolderName(me);
+    return this.tryAcquire(me, true);
+  }
+
+  private async tryAcquire(me: string, mayRegrant: boolean): Promise<boolean> {
+    if (this.leaderLease === null) {
+      const lease = await this.grant(this.ttlSeconds);
+      this.ttlSeconds = lease.ttlSeconds;
+      this.leaderLease = lease.id;
+    }
+    let answer: TxnAnswer;
+    try {
+      answer = await this.call<TxnAnswer>('/v3/kv/txn', this.createLeaderTxn(me, this.leaderLease), { keep: isLeaseGone });
+    } catch (error) {
+      if (!isLeaseGone(error) || !mayRegrant) throw error;
+      this.leaderLease = null; // expired while we were not leader: take a fresh one
+      return this.tryAcquire(me, false);
+    }
+    if (answer.succeeded === true) return true;
+    // The key exists. Ours already (a retried request that had landed, or this agent restarted
+    // within the TTL)? Then adopt the lease it is on and keep it alive.
+    const kv = answer.responses?.[0]?.response_range?.kvs?.[0];
+    if (!kv || unb64(kv.value) !== me || !kv.lease || kv.lease === '0') return false;
+    if ((await this.keepAlive(kv.lease)) <= 0) return false;
+    if (kv.lease !== this.leaderLease) {
+      const unused = this.leaderLease;
+      this.leaderLease = kv.lease;
+      await this.revoke(unused).catch(() => undefined);
+    }
+    return true;
+  }
+
+  private createLeaderTxn(me: string, lease: string): object {
+    const key = b64(this.leaderKey);
+    return {
+      compare: [{ key, target: 'CREATE', result: 'EQUAL', create_revision: '0' }],
+      success: [{ request_put: { key, value: b64(me), lease } }],
+      failure: [{ request_range: { key } }],
+    };
+  }
+
+  async renewLeader(me: string): Promise<boolean> {
+    checkHolderName(me);
+    const lease = this.leaderLease;
+    if (lease === null) return false;
+    // Both at once: the lease was alive when refreshed, and the key was ours on it when read; the
+    // key can then only go with that lease or by our own release.
+    const [ttl, kv] = await Promise.all([this.keepAlive(lease), this.range(this.leaderKey)]);
+    if (ttl <= 0) {
+      this.leaderLease = null;
+      return false;
+    }
+    return kv !== null && unb64(kv.value) === me && kv.lease === lease;
+  }
+
+  async releaseLeader(me: string): Promise<void> {
+    checkHolderName(me);
+    const key = b64(this.leaderKey);
+    await this.call('/v3/kv/txn', {
+      compare: [{ key, target: 'VALUE', result: 'EQUAL', value: b64(me) }],
+      success: [{ request_delete_range: { key } }],
+    });
+    const lease = this.leaderLease;
+    this.leaderLease = null;
+    if (lease !== null) await this.revoke(lease);
+  }
+
+  async leader(): Promise<LeaderRecord | null> {
+    const kv = await this.range(this.leaderKey);
+    if (kv === null) return null;
+    const holder = unb64(kv.value);
+    if (!kv.lease || kv.lease === '0') return { holder };
+    // Only for status; the holder is known either way.
+    const ttl = await this.call<{ TTL?: string }>('/v3/kv/lease/timetolive', { ID: kv.lease }).catch(() => null);
+    const seconds = Number(ttl?.TTL ?? -1);
+    return seconds >= 0 ? { holder, expiresInMs: seconds * 1000 } : { holder };
+  }
+
+  async publishMember(name: string, state: unknown, ttlMs: number): Promise<void> {
+    checkMemberName(name);
+    const ttlSeconds = Math.max(1, Math.ceil(ttlMs / 1000));
+    let lease = this.memberLeases.get(name);
+    if (lease && lease.ttlSeconds < ttlSeconds) lease = undefined;
+    const key = b64(`${this.prefix}members/${name}`);
+    const value = b64(JSON.stringify(state ?? null));
+    if (lease) {
+      const id = lease.id;
+      const [ttl, put] = await Promise.all([
+        this.keepAlive(id),
+        this.call('/v3/kv/put', { key, value, lease: id }, { keep: isLeaseGone }).then(
+          () => true,
+          (error: unknown) => (isLeaseGone(error) ? false : Promise.reject(error)),
+        ),
+      ]);
+      if (ttl > 0 && put) return;
+    }
+    lease = await this.grant(ttlSeconds);
+    this.memberLeases.set(name, lease);
+    await this.call('/v3/kv/put', { key, value, lease: lease.id });
+  }
+
+  async members(): Promise<MemberRecord[]> {
+    const prefix = `${this.prefix}members/`;
+    const answer = await this.call<RangeAnswer>('/v3/kv/range', { key: b64(prefix), range_end: prefixEnd(prefix) });
+    const found: MemberRecord[] = [];
+    for (const kv of answer.kvs ?? []) {
+      const name = unb64(kv.key).slice(prefix.length);
+      try {
+        found.push({ name: checkMemberName(name), state: JSON.parse(unb64(kv.value)) as unknown });
+      } catch {
+        // A record that is not ours (bad name, not JSON) is skipped, as an absent member.
+      }
+    }
+    return found;
+  }
+
+  async removeMember(name: string): Promise<void> {
+    checkMemberName(name);
+    await this.call('/v3/kv/deleterange', { key: b64(`${this.prefix}members/${name}`) });
+    const lease = this.memberLeases.get(name);
+    this.memberLeases.delete(name);
+    if (lease) await this.revoke(lease.id);
+  }
+
+  async get(key: string): Promise<Versioned | null> {
+    const kv = await this.range(this.prefix + checkKeyName(key));
+    if (kv === null) return null;
+    try {
+      return { value: JSON.parse(unb64(kv.value)) as unknown, version: kv.mod_revision ?? '0' };
+    } catch {
+      throw new DcsUnavailableError(`etcd key ${this.prefix}${key} does not hold JSON`, { hint: 'inspect it with etcdctl, then delete or overwrite it' });
+    }
+  }
+
+  async put(key: string, value: unknown, expectVersion?: string | null): Promise<string | null> {
+    const k = b64(this.prefix + checkKeyName(key));
+    const v = b64(JSON.stringify(value === undefined ? null : value));
+    const compare =
+      expectVersion === undefined
+        ? []
+        : [expectVersion === null ? { key: k, target: 'CREATE', result: 'EQUAL', create_revision: '0' } : { key: k, target: 'MOD', result: 'EQUAL', mod_revision: expectVersion }];
+    const answer = await this.call<TxnAnswer>('/v3/kv/txn', { compare, success: [{ request_put: { key: k, value: v } }] }, { idempotent: expectVersion === undefined });
+    return answer.succeeded === true ? (answer.header?.revision ?? null) : null;
+  }
+
+  async delete(key: string, expectVersion?: string): Promise<boolean> {
+    const k = b64(this.prefix + checkKeyName(key));
+    const compare = expectVersion === undefined ? [] : [{ key: k, target: 'MOD', result: 'EQUAL', mod_revision: expectVersion }];
+    const answer = await this.call<TxnAnswer>('/v3/kv/txn', { compare, success: [{ request_delete_range: { key: k } }] }, { idempotent: false });
+    return answer.succeeded === true && Number(answer.responses?.[0]?.response_delete_range?.deleted ?? 0) > 0;
+  }
+
+  async close(): Promise<void> {
+    this.gateway.close();
+  }
+}

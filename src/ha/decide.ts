@@ -1,0 +1,128 @@
+import { formatLsn } from '../pg/lsn.js';
+import type { Decision, LocalPg, PeerView, Snapshot } from './snapshot.js';
+import { chooseTakeover } from './takeover.js';
+
+type Running = Extract<LocalPg, { kind: 'running' }>;
+
+/**
+ * One HA cycle's decision for one node: a pure function of what the agent saw. The rules, in the
+ * order they are tried:
+ * 1. Without the DCS, a primary keeps running only while its lease surely holds, then fences
+ *    itself; replicas change nothing (they cannot know who leads).
+ * 2. Paused: the holder keeps renewing (so nobody takes over), nothing else is done.
+ * 3. The lease is ours: renew it and be the primary (promote, start, or restart after a crash).
+ * 4. Another holds it: a running primary here fences itself; a replica follows the holder; a
+ *    stopped former primary rejoins it.
+ * 5. Nobody holds it: a running primary takes it; a replica takes it only when it is the most
+ *    advanced eligible node and nobody runs as a primary.
+ */
+export function decide(s: Snapshot): Decision {
+  const decision = decideOnce(s);
+  // While a switchover is under way every agent looks often: the write pause lasts until they act.
+  return s.request && s.request.refused === null ? { ...decision, soon: true } : decision;
+}
+
+function decideOnce(s: Snapshot): Decision {
+  if (s.lease.dcs === 'unavailable') return withoutDcs(s, s.lease.myDeadline);
+  const { holder, myDeadline } = s.lease;
+  if (s.settings.paused) {
+    return holder === s.me ? { reason: 'paused: holding the lease, no automatic action', actions: [{ kind: 'renew' }] } : { reason: 'paused: no automatic action', actions: [] };
+  }
+  if (holder === s.me) return asHolder(s);
+  if (holder !== null) return underLeader(s, holder);
+  if (myDeadline !== null) {
+    const primary = s.pg.kind === 'running' && s.pg.role === 'primary';
+    // Still within our own deadline (kept by failsafe while the DCS was away, when no agent could
+    // take the key either): take it back. Past it, someone may be taking it any moment.
+    if (primary && myDeadline - s.now > s.settings.fenceMarginMs) return { reason: 'the lease expired while the DCS was away: taking it back', actions: [{ kind: 'acquire' }] };
+    return primary ? { reason: 'lost the lease; fencing before another node is promoted', actions: [{ kind: 'fence' }] } : { reason: 'lost the lease', actions: [] };
+  }
+  return leaderless(s);
+}
+
+function withoutDcs(s: Snapshot, myDeadline: number | null): Decision {
+  const primary = s.pg.kind === 'running' && s.pg.role === 'primary';
+  if (!primary) return { reason: 'DCS unreachable: no change until it answers', actions: [] };
+  if (myDeadline === null) return { reason: 'DCS unreachable and not holding the lease: fencing this primary', actions: [{ kind: 'fence' }] };
+  const left = myDeadline - s.now;
+  if (left <= s.settings.fenceMarginMs) return { reason: `DCS unreachable: the lease may expire in ${Math.max(0, left)} ms; fencing this primary`, actions: [{ kind: 'fence' }] };
+  return { reason: 'DCS unreachable: the primary keeps running while every other agent answers (failsafe)', actions: [{ kind: 'failsafe' }] };
+}
+
+function asHolder(s: Snapshot): Decision {
+  const renew = { kind: 'renew' } as const;
+  const pg = s.pg;
+  if (pg.kind === 'running') {
+    const asked = s.request;
+    if (pg.role === 'primary' && asked && asked.from === s.me && asked.candidate === null && asked.refused === null) {
+      return { reason: `switchover asked for: handing over to ${asked.to ?? 'the most advanced replica'}`, actions: [renew, { kind: 'handover', to: asked.to }] };
+    }
+    if (pg.role === 'primary') return { reason: `lease held, ${describePrimary(pg)}`, actions: [renew] };
+    return { reason: 'lease held while running as a standby: promoting', actions: [renew, { kind: 'promote', from: null }] };
+  }
+  if (pg.kind === 'unreachable') return { reason: 'lease held; the primary does not answer (busy or starting), waiting', actions: [renew] };
+  if (pg.diverged || pg.noData) return { reason: 'lease held but this node must be rejoined first: handing the lease over', actions: [{ kind: 'release' }] };
+  if (pg.crashed && s.settings.restartsSoFar >= s.settings.maxRestarts) {
+    return { reason: `the primary crashed again after ${s.settings.restartsSoFar} restarts: handing the lease over`, actions: [{ kind: 'fence' }, { kind: 'release' }] };
+  }
+  if (pg.crashed) return { reason: 'the primary crashed: restarting it in place (crash recovery keeps every acknowledged write)', actions: [renew, { kind: 'restart' }] };
+  if (pg.control === 'shut down' || pg.control === 'in production') return { reason: 'lease held: starting the primary', actions: [renew, { kind: 'start', as: 'primary', upstream: null }] };
+  return { reason: 'lease held while stopped as a standby: starting it to promote', actions: [renew, { kind: 'start', as: 'standby', upstream: null }] };
+}
+
+function describePrimary(pg: Running): string {
+  return `primary on timeline ${pg.timeline}`;
+}
+
+function underLeader(s: Snapshot, leader: string): Decision {
+  const pg = s.pg;
+  if (pg.kind === 'running' && pg.role === 'primary') return { reason: `${leader} holds the lease but this node runs as a primary: fencing it`, actions: [{ kind: 'fence' }] };
+  if (pg.kind === 'running') {
+    if (pg.upstream !== leader) return { reason: `following the new leader ${leader}`, actions: [{ kind: 'follow', leader }] };
+    return { reason: pg.streaming ? `streaming from ${leader}` : `replica of ${leader}, not streaming yet`, actions: [] };
+  }
+  if (pg.kind === 'unreachable') return { reason: `replica of ${leader} not answering; waiting`, actions: [] };
+  if (pg.noData) return { reason: `no data to run: waiting for \`pgrepl up\` to clone it from ${leader}`, actions: [] };
+  if (pg.handedOverTo === leader && !pg.diverged) return { reason: `switched over: starting as a standby of ${leader}`, actions: [{ kind: 'start', as: 'standby', upstream: leader }] };
+  if (pg.diverged || pg.control === 'in production' || pg.control === 'shut down' || pg.control === 'unknown') {
+    return { reason: `rejoining ${leader}: this node may hold WAL the leader lacks`, actions: [{ kind: 'rejoin', leader }] };
+  }
+  return { reason: `starting as a standby of ${leader}`, actions: [{ kind: 'start', as: 'standby', upstream: leader }] };
+}
+
+function leaderless(s: Snapshot): Decision {
+  const pg = s.pg;
+  const livePrimary = s.peers.find((p) => p.reachable && p.running && p.role === 'primary');
+  if (pg.kind === 'running' && pg.role === 'primary') {
+    return livePrimary
+      ? { reason: `the lease is free and ${livePrimary.name} also runs as a primary: fencing this one`, actions: [{ kind: 'fence' }] }
+      : { reason: 'the lease is free: taking it, this node runs as the primary', actions: [{ kind: 'acquire' }] };
+  }
+  if (livePrimary) return { reason: `the lease is free; waiting for ${livePrimary.name}, which runs as a primary, to take it`, actions: [], soon: true };
+  if (s.failsafeFrom !== null && s.failsafeFrom !== s.me) return { reason: `the lease is free, but ${s.failsafeFrom} runs as the primary in failsafe mode: not taking over`, actions: [], soon: true };
+  const designated = s.request?.candidate ?? null;
+  if (designated !== null && designated !== s.me) return { reason: `switchover: waiting for ${designated} to take the lease`, actions: [], soon: true };
+  if (designated === s.me && pg.kind === 'running' && pg.role === 'replica') {
+    return { reason: `switchover: taking the lease from ${s.request!.from}, whose shutdown checkpoint this node replayed`, actions: [{ kind: 'acquire' }, { kind: 'promote', from: s.request!.from }] };
+  }
+  if (pg.kind === 'stopped') return leaderlessStopped(s, pg);
+  if (pg.kind === 'unreachable') return { reason: 'the lease is free; this node does not answer, so it does not compete', actions: [], soon: true };
+  const verdict = chooseTakeover(s, pg);
+  if (!verdict.ok) return { reason: `the lease is free; not promoting ${s.me}: ${verdict.why}`, actions: [], soon: true };
+  return { reason: `the lease is free: taking over, ${verdict.why}`, actions: [{ kind: 'acquire' }, { kind: 'promote', from: s.specPrimary === s.me ? null : s.specPrimary }] };
+}
+
+function leaderlessStopped(s: Snapshot, pg: Extract<LocalPg, { kind: 'stopped' }>): Decision {
+  if (pg.diverged || pg.noData) return { reason: 'the lease is free; this node must be rejoined or cloned first', actions: [], soon: true };
+  const wasPrimary = pg.control === 'shut down' || pg.control === 'in production';
+  if (wasPrimary && s.specPrimary === s.me && !pg.crashed && !newerTimelineSeen(s, pg.timeline)) {
+    return { reason: 'the lease is free: taking it and starting this node, the recorded primary', actions: [{ kind: 'acquire' }, { kind: 'start', as: 'primary', upstream: null }] };
+  }
+  if (wasPrimary) return { reason: 'the lease is free; this stopped former primary waits for a leader to rejoin', actions: [], soon: true };
+  return { reason: 'the lease is free: starting as a standby to compare positions', actions: [{ kind: 'start', as: 'standby', upstream: null }], soon: true };
+}
+
+/** A peer runs on a newer timeline than this stopped node's: it was promoted after this node stopped. */
+function newerTimelineSeen(s: Snapshot, mine: number | null): boolean {
+  return mine === null || s.peers.some((p: PeerView) => p.reachable && p.timeline !== null && p.timeline > mine);
+}

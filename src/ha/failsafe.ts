@@ -1,0 +1,36 @@
+import { apiUrl } from './config.js';
+import type { ActContext } from './act.js';
+import { monotonic } from './lease.js';
+
+/** Each peer has this long to answer a failsafe request. */
+const ASK_TIMEOUT_MS = 300;
+
+async function granted(url: string, leader: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/failsafe`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ leader }),
+      signal: AbortSignal.timeout(ASK_TIMEOUT_MS),
+    });
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Patroni's failsafe mode: the DCS is away, so the lease cannot be renewed. The primary keeps
+ * running only if every other node's agent answers, promising to take no free lease for a TTL;
+ * then the lease counts as kept for a TTL from the moment they were asked. One missing answer
+ * (a node this primary cannot reach may be failing over) and the watchdog fences this primary
+ * before its lease could have expired.
+ */
+export async function keepRunningWithoutDcs(ctx: ActContext): Promise<void> {
+  const asked = monotonic();
+  const peers = ctx.cluster.spec.nodes.filter((n) => n.name !== ctx.node.name);
+  const answers = await Promise.all(peers.map((n) => (apiUrl(n) ? granted(apiUrl(n)!, ctx.node.name) : Promise.resolve(false))));
+  const missing = peers.filter((_, i) => !answers[i]).map((n) => n.name);
+  if (missing.length > 0) throw new Error(`failsafe not granted by ${missing.join(', ')}: fencing before the lease can expire`);
+  ctx.lease.keepWithoutDcs(asked);
+}

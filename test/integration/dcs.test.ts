@@ -1,0 +1,73 @@
+// The DCS contract (src/ha/dcs/contract.ts) against both backends: local files raced by separate
+// processes, and a real three-member etcd cluster on loopback. Then what only etcd has: endpoints.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { contractCases } from '../../src/ha/dcs/contract.js';
+import { DcsUnavailableError } from '../../src/ha/dcs/dcs.js';
+import { openDcs } from '../../src/ha/dcs/open.js';
+import { etcdHarness, localHarness } from './dcs-harness.js';
+import { etcdMissing, startEtcd } from './etcd.js';
+
+for (const c of contractCases) {
+  test(`local DCS: ${c.name}`, async (t) => c.run(await localHarness(t)));
+}
+
+test('etcd DCS', async (t) => {
+  const missing = etcdMissing();
+  if (missing) return t.skip(missing);
+  const cluster = await startEtcd(t, 3);
+  for (const [i, c] of contractCases.entries()) {
+    await t.test(c.name, async (tt) => c.run(etcdHarness(tt, cluster, i)));
+  }
+
+  await t.test('the TTL is what etcd granted: whole seconds, at least its minimum', async (tt) => {
+    const dcs = await openDcs(cluster.url(), { clusterDir: '/nonexistent', clusterName: 'ttl', ttlMs: 1200 });
+    tt.after(() => dcs.close());
+    assert.equal(dcs.ttlMs, 2000);
+    assert.equal(await dcs.acquireLeader('a'), true);
+    assert.equal(dcs.ttlMs, 2000);
+    await dcs.releaseLeader('a');
+  });
+
+  await t.test('an agent restarted within the TTL gets its own leader key back, on the same lease', async (tt) => {
+    const options = { clusterDir: '/nonexistent', clusterName: 'restart', ttlMs: 2000 };
+    const before = await openDcs(cluster.url(), options);
+    const after = await openDcs(cluster.url(), options);
+    tt.after(() => Promise.all([before.close(), after.close()]));
+    assert.equal(await before.acquireLeader('a'), true);
+    await before.close();
+    assert.equal(await after.acquireLeader('a'), true);
+    assert.equal(await after.renewLeader('a'), true);
+    assert.equal(await after.acquireLeader('b'), false);
+    await after.releaseLeader('a');
+    assert.equal(await after.leader(), null);
+  });
+
+  // Last: it stops a member for good.
+  await t.test('a stopped endpoint: DcsUnavailableError within the timeout alone, the next endpoint otherwise', async (tt) => {
+    const leader = await cluster.leaderIndex();
+    const follower = (leader + 1) % cluster.members.length;
+    const others = cluster.members.map((_, i) => i).filter((i) => i !== follower);
+    const options = { clusterDir: '/nonexistent', clusterName: 'failover', ttlMs: 2000, timeoutMs: 800 };
+    const alone = await openDcs(cluster.url([follower]), options);
+    const several = await openDcs(cluster.url([follower, ...others]), options);
+    tt.after(() => Promise.all([alone.close(), several.close()]));
+    assert.equal(await several.acquireLeader('a'), true);
+
+    cluster.signal(follower, 'SIGSTOP'); // no answer at all: the timeout path
+    for (const [what, dcs] of [['paused', alone]] as const) {
+      const started = Date.now();
+      await assert.rejects(dcs.leader(), DcsUnavailableError, what);
+      assert.ok(Date.now() - started <= 800 + 500, `${what}: ${Date.now() - started} ms`);
+    }
+    assert.equal(await several.renewLeader('a'), true, 'renewal through the next endpoint');
+    assert.equal((await several.leader())?.holder, 'a');
+
+    cluster.signal(follower, 'SIGKILL'); // connection refused
+    const started = Date.now();
+    await assert.rejects(alone.acquireLeader('b'), DcsUnavailableError);
+    assert.ok(Date.now() - started <= 800 + 500, `stopped: ${Date.now() - started} ms`);
+    assert.equal(await several.renewLeader('a'), true);
+    assert.equal(await several.put('config', { ttl: 2 }, null) !== null, true);
+  });
+});
