@@ -42,5 +42,5 @@ test('root only reads secrets and drops to postgres: no write, chown or chmod be
   // Every mode that can run as root goes through drop_privileges first.
   for (const mode of ['health', 'rewind', 'reclone', 'postgres']) assert.match(script, new RegExp(`  ${mode}\\) drop_privileges "\\$@"; `), mode);
   assert.doesNotMatch(script, /PGPASSWORD|password=/);
-  assert.match(script, /pg_basebackup -D "\$PGDATA" -X stream -c fast -S "\$PGREPL_NODE" -w -d "host=\$1 port=\$PORT user=\$REPLICATION_USER passfile=\$PASSFILE"/);
+  assert.match(script, /pg_basebackup -D "\$PGDATA" -X stream -c fast -S "\$PGREPL_NODE" -w -d "host=\$1 port=\$PORT user=\$REPLICATION_USER passfile=\$PASSFILE" \\\n/);
 });

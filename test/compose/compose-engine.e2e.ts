@@ -43,10 +43,14 @@ async function killMidClone(a: Project): Promise<void> {
   await compose(a, ['stop', 'pg3']);
   await compose(a, ['run', '--rm', '--no-deps', '-T', 'pg3', 'reclone']);
   await sql(a, 'pg1', "CREATE TABLE bulk AS SELECT i, repeat('x', 400) AS pad FROM generate_series(1, 300000) AS i");
+  // The clone is slowed down (~130 MB at 20 MB/s) so the kill lands in the middle of the copy.
+  await writeFile(join(a.dir, 'docker-compose.override.yml'), 'services:\n  pg3:\n    environment:\n      PGREPL_CLONE_MAX_RATE: 20M\n');
   await compose(a, ['up', '-d', '--no-deps', 'pg3']);
-  await waitFor(async () => ((await trySql(a, 'pg1', "SELECT count(*) FROM pg_stat_replication WHERE state = 'backup'")) === '1' ? true : undefined),
+  // Killed once its copy is under way (some MB streamed of ~130), so files of a partial clone are left.
+  await waitFor(async () => (Number(await trySql(a, 'pg1', 'SELECT coalesce(max(backup_streamed), 0) FROM pg_stat_progress_basebackup')) > 8e6 ? true : undefined),
     { what: 'pg3 to be cloning', timeoutMs: 300_000, intervalMs: 20 });
   await compose(a, ['kill', 'pg3']);
+  await rm(join(a.dir, 'docker-compose.override.yml'));
   const left = await compose(a, ['run', '--rm', '--no-deps', '-T', '-u', 'postgres', '--entrypoint', 'bash', 'pg3', '-c', 'cat "$PGREPL_STATE_DIR/node-state"; ls -A "$PGDATA" | wc -l']);
   const [state, files] = left.trim().split('\n').slice(-2);
   assert.equal(state, 'cloning');
@@ -131,6 +135,8 @@ test('pgrepl compose on a real engine: two projects, restarts, interrupted init 
   figures.interruptedInitS = since(t1);
 
   await t.test('secrets, authentication and the psql idiom', async () => {
+    // The clones' wait for their primary authenticates for real: no failed login per clone in its log.
+    for (const p of [a, b]) assert.doesNotMatch(await logs(p, 'pg1'), /FATAL: .*(pg_hba\.conf|authentication failed)/, 'a failed login on the primary');
     for (const node of a.nodes) {
       const id = (await compose(a, ['ps', '-q', node])).trim();
       const env = (await runProgram('docker', ['inspect', '--format', '{{json .Config.Env}}', id])).out;
@@ -142,8 +148,6 @@ test('pgrepl compose on a real engine: two projects, restarts, interrupted init 
     const replicator = await dockerCompose(engine, a.dir, ['exec', '-T', '-u', 'postgres', 'pg1', 'psql', '-U', 'replicator', '-d', 'postgres', '-c', 'SELECT 1']);
     assert.notEqual(replicator.code, 0);
     assert.match(replicator.out, /pg_hba\.conf rejects connection/);
-    // The clones' wait for their primary authenticates for real: no failed login per clone in its log.
-    for (const p of [a, b]) assert.doesNotMatch(await logs(p, 'pg1'), /FATAL: .*(pg_hba\.conf|authentication failed)/, 'a failed login on the primary');
   });
 
   await t.test('the postgres account cannot steer root through the volume (links planted where root once wrote)', async () => {

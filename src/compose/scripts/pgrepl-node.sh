@@ -131,7 +131,9 @@ clone_from() {
   wipe_pgdata
   wait_for_upstream "$1"
   log "cloning $1 through slot $PGREPL_NODE (pg_basebackup -X stream -c fast -S)"
-  pg_basebackup -D "$PGDATA" -X stream -c fast -S "$PGREPL_NODE" -w -d "host=$1 port=$PORT user=$REPLICATION_USER passfile=$PASSFILE"
+  # PGREPL_CLONE_MAX_RATE (e.g. 50M) caps the copy's bandwidth, to spare a busy primary's disk and network.
+  pg_basebackup -D "$PGDATA" -X stream -c fast -S "$PGREPL_NODE" -w -d "host=$1 port=$PORT user=$REPLICATION_USER passfile=$PASSFILE" \
+    ${PGREPL_CLONE_MAX_RATE:+"--max-rate=$PGREPL_CLONE_MAX_RATE"}
   set_upstream "$1"
   set_state ready
   log "clone complete"
