@@ -71,6 +71,7 @@ function registerOperations(compose: Command): void {
       printResult(flags, result, () => [
         `${result.to} is the primary now (${result.reason}); published on ${project.published[result.to]}`,
         result.fenced.length ? `fenced: ${result.fenced.join(', ')} (stopped; any later start is read-only): bring back with pgrepl compose rejoin NODE` : '',
+        result.notRepointed.length ? `not answering, will follow ${result.to} when started again: ${result.notRepointed.join(', ')} (docker compose restart NODE)` : '',
       ].filter(Boolean).join('\n'));
     }));
   projectCommand(compose, 'rejoin')

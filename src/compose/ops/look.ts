@@ -45,15 +45,15 @@ export function parseLook(name: string, row: string): NodeLook {
   };
 }
 
-export async function lookNode(project: ComposeProject, name: string): Promise<NodeLook> {
+export async function lookNode(project: ComposeProject, name: string, timeoutMs?: number): Promise<NodeLook> {
   try {
-    return parseLook(name, await nodeQuery(project, name, LOOK_SQL));
+    return parseLook(name, await nodeQuery(project, name, LOOK_SQL, timeoutMs));
   } catch (error) {
     return { name, running: false, error: (error as Error).message };
   }
 }
 
 /** Every node at once. */
-export function lookAll(project: ComposeProject, names: readonly string[] = project.nodes): Promise<NodeLook[]> {
-  return Promise.all(names.map((name) => lookNode(project, name)));
+export function lookAll(project: ComposeProject, names: readonly string[] = project.nodes, timeoutMs?: number): Promise<NodeLook[]> {
+  return Promise.all(names.map((name) => lookNode(project, name, timeoutMs)));
 }
