@@ -67,7 +67,7 @@ export function renderProjectReadme(options: ComposeOptions): string {
     '```sh',
     'docker compose stop           # stop, keep everything',
     'docker compose down           # remove containers and network, keep the data volumes',
-    'docker compose down -v        # also delete every volume: all data is gone (then reset state/primary to pg1)',
+    'docker compose down -v        # also delete every volume: all data is gone (the node in state/primary initialises anew)',
     '```',
     '',
   ].join('\n');
