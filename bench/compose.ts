@@ -9,13 +9,18 @@ import { freePort, median, report, RUNS, ROOT } from './util.js';
 
 const RUNS_HERE = Math.min(RUNS, Number(process.env.BENCH_COMPOSE_RUNS ?? 3));
 
+/** Statements separated by '; ', run one by one; the first column of the last one's first row. */
 async function tryQuery(port: number, password: string, sql: string): Promise<string | undefined> {
   const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres', connectionTimeoutMillis: 1000 });
   client.on('error', () => undefined);
   try {
     await client.connect();
-    const { rows } = await client.query(sql);
-    return rows.length ? String(Object.values(rows[0] as Record<string, unknown>)[0]) : '';
+    let last = '';
+    for (const statement of sql.split('; ')) {
+      const { rows } = await client.query(statement);
+      last = rows.length ? String(Object.values(rows[0] as Record<string, unknown>)[0]) : '';
+    }
+    return last;
   } catch {
     return undefined;
   } finally {
