@@ -10,10 +10,11 @@ import { act, LeaseLostError, stopSelf, type ActContext } from './act.js';
 import type { Dcs } from './dcs/dcs.js';
 import { decide } from './decide.js';
 import { LeaseKeeper, monotonic, type Clock } from './lease.js';
-import { lookAtLease, lookAtPeers, lookAtSelf, memberState, type Memory } from './look.js';
+import { lookAtLastLeader, lookAtLease, lookAtPeers, lookAtSelf, memberState, type LastLeaderMemory, type Memory } from './look.js';
 import type { MemberState } from './member.js';
 import { OwnServer } from './own-server.js';
 import { readPaused } from './pause.js';
+import { FailsafeTicker } from './failsafe.js';
 import { currentRequest } from './request.js';
 import type { Decision, HaSettings, LocalPg, Snapshot } from './snapshot.js';
 import { clusterLedBy } from './topology.js';
@@ -22,6 +23,13 @@ import { clusterLedBy } from './topology.js';
 const RESTART_WINDOW_MS = 60_000;
 /** A leaderless cluster is looked at again this soon: a takeover is waited for, not a loop wait. */
 const SOON_MS = 20;
+/**
+ * The holder's long steps: a promotion, a start, a crash restart (crash recovery) can outlast the
+ * lease on a loaded machine, so the lease is renewed every loop wait while they run (Patroni keeps
+ * its loop renewing while it starts PostgreSQL, for the same reason). Else the watchdog fences the
+ * node mid-step and, the lease lapsed, no replica may take over under a quorum.
+ */
+const HOLDER_STEPS: ReadonlySet<string> = new Set(['promote', 'start', 'restart']);
 
 export interface AgentOptions {
   readonly cluster: Cluster;
@@ -59,13 +67,16 @@ export class Agent {
   #lastReason = '';
   /** Cycles in a row whose step failed. */
   #failures = 0;
+  readonly #lastLeader: LastLeaderMemory = { verdict: 'unknown', timeouts: 0 };
   #view: AgentView = { member: null, leader: null, paused: false, holdsLease: false, pg: null, dcsReachable: true };
   #failsafe: { from: string; until: number } | null = null;
+  readonly #failsafeTicker: FailsafeTicker;
 
   constructor(private readonly options: AgentOptions) {
     this.#clock = options.clock ?? monotonic;
     this.#cluster = options.cluster;
     this.#own = new OwnServer(() => this.#cluster, this.#node());
+    this.#failsafeTicker = new FailsafeTicker(options.cluster.spec.ha!.loopWaitMs);
     const ha = options.cluster.spec.ha!;
     this.#lease = new LeaseKeeper(options.dcs, options.node, this.#clock, fenceMargin(ha.ttlMs), () => void this.#onLeaseExpiring());
   }
@@ -129,7 +140,7 @@ export class Agent {
       await this.#reloadSpec();
       const snapshot = await this.#look();
       const decision = decide(snapshot);
-      const failure = (await this.#act(snapshot, decision)) ?? (await this.#recordLeadership());
+      const failure = (await this.#act(snapshot, decision)) ?? (await this.#keepingLease(() => this.#recordLeadership()));
       this.#failures = failure ? this.#failures + 1 : 0;
       this.#say(failure ? `${decision.reason} — failed: ${failure}` : decision.reason);
       await this.#publish(snapshot, this.#lastReason);
@@ -165,8 +176,10 @@ export class Agent {
     ]);
     const ha = this.#cluster.spec.ha!;
     const leaderless = lease.dcs === 'ok' && lease.holder === null && !paused;
-    const peers = leaderless ? await lookAtPeers(this.#cluster.spec, node.name, Math.min(300, ha.retryTimeoutMs)) : [];
     const specPrimary = primaryOf(this.#cluster.spec).name;
+    const [peers, lastLeader] = leaderless
+      ? await Promise.all([lookAtPeers(this.#cluster.spec, node.name, Math.min(300, ha.retryTimeoutMs)), lookAtLastLeader(this.#cluster, specPrimary, node.name, ha.retryTimeoutMs, this.#lastLeader)])
+      : [[], 'unknown' as const];
     const led = clusterLedBy(this.#cluster, lease.dcs === 'ok' && lease.holder !== null ? lease.holder : specPrimary);
     this.#restarts.splice(0, this.#restarts.filter((t) => t < now - RESTART_WINDOW_MS).length);
     const settings: HaSettings = {
@@ -180,7 +193,7 @@ export class Agent {
       restartsSoFar: this.#restarts.length,
     };
     const failsafeFrom = this.#failsafe !== null && this.#failsafe.until > now ? this.#failsafe.from : null;
-    return { me: node.name, pg, lease, peers, settings, specPrimary, request, failsafeFrom, now };
+    return { me: node.name, pg, lease, peers, settings, specPrimary, lastLeader, request, failsafeFrom, now };
   }
 
   #context(): ActContext {
@@ -193,22 +206,43 @@ export class Agent {
       stopping: () => (this.#memory.expectRunning = false),
       handedOver: (to: string) => (this.#memory.handedOverTo = to),
       loopWaitMs: this.#cluster.spec.ha!.loopWaitMs,
+      failsafe: this.#failsafeTicker,
     };
   }
 
   /** Runs the decision's actions in order; the first failure ends the cycle and is returned in words. */
   async #act(snapshot: Snapshot, decision: Decision): Promise<string | null> {
-    if (snapshot.lease.dcs === 'ok' && snapshot.lease.holder !== snapshot.me && snapshot.lease.holder !== null) this.#lease.forget();
+    if (snapshot.lease.dcs === 'ok' && snapshot.lease.holder !== snapshot.me && snapshot.lease.holder !== null) {
+      this.#lease.forget();
+      this.#failsafeTicker.stop();
+    }
     for (const action of decision.actions) {
       try {
         if (action.kind === 'restart') this.#restarts.push(this.#clock());
-        await act(this.#context(), action);
+        const run = (): Promise<void> => act(this.#context(), action);
+        await (HOLDER_STEPS.has(action.kind) ? this.#keepingLease(run) : run());
       } catch (error) {
         if (!(error instanceof LeaseLostError)) return `${action.kind}: ${(error as Error).message.split('\n')[0]}`;
         return error.message;
       }
     }
     return null;
+  }
+
+  /** Runs `work`, renewing the lease every loop wait meanwhile while this agent holds it. */
+  async #keepingLease<T>(work: () => Promise<T>): Promise<T> {
+    let renewing = false;
+    const timer = setInterval(() => {
+      if (renewing || this.#lease.deadline === null) return;
+      renewing = true;
+      // A failed renewal is the watchdog's business: it fences before the lease can expire.
+      void this.#lease.renew().catch(() => undefined).finally(() => (renewing = false));
+    }, this.#cluster.spec.ha!.loopWaitMs);
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   /**
@@ -270,6 +304,7 @@ export class Agent {
       if (this.#lease.deadline !== null) await this.#lease.release().catch(() => undefined);
     }
     this.#lease.forget();
+    this.#failsafeTicker.stop();
     await this.options.dcs.removeMember(this.options.node).catch(() => undefined);
     await this.#own.close();
   }
