@@ -1,5 +1,6 @@
 import { bootstrap } from './bootstrap.js';
 import { consoleScenario } from './console.js';
+import { composeScenario } from './compose.js';
 import { failoverScenario, switchoverScenario } from './lifecycle.js';
 import { haFailoverScenario } from './ha-failover.js';
 import { haSoakScenario } from './ha-soak.js';
@@ -19,6 +20,7 @@ const scenarios: Record<string, () => Promise<Record<string, number>>> = {
   'ha-failover': haFailoverScenario,
   'ha-soak': haSoakScenario,
   console: consoleScenario,
+  compose: composeScenario,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
