@@ -96,6 +96,20 @@ test(`HA (${backend} DCS): agents fail over by themselves in synchronous mode; a
     await assertAllAcked(bindir, dir, 'pg1', writer.acked);
   });
 
+  await t.test('only the agent dies: its primary keeps running and nobody is promoted beside it', async () => {
+    const leader = (await status(dir)).leader!;
+    process.kill(Number((await readFile(join(dir, 'agents', `${leader}.pid`), 'utf8')).trim()), 'SIGKILL');
+    // Three lease TTLs: the lease lapses, and every replica's agent must hold back.
+    const until = Date.now() + 6000;
+    await waitFor(() => (Date.now() >= until ? true : undefined), { what: 'three lease TTLs', timeoutMs: 8000, intervalMs: 50 });
+    const s = await status(dir);
+    assert.equal(s.nodes.filter((n) => n.role === 'primary' || n.state === 'promoted').length, 1, 'one primary');
+    assert.notEqual(s.leader !== null && s.leader !== leader, true, 'no other node took the lease');
+    assert.match(s.nodes.find((n) => n.name !== leader)!.agent!.reason ?? '', new RegExp(`${leader} still accepts SQL`));
+    await pgreplJson(['up', '--dir', dir]); // restarts the agent, which takes the lease back
+    assert.equal((await settled(dir, 'the agent to take its lease back')).leader, leader);
+  });
+
   await t.test('node crash (agent, postmaster and backends SIGKILLed): a replica takes over', async () => {
     const writer = await startWriter(dir, port, 1_000_000);
     let after: HaStatus;
