@@ -142,3 +142,21 @@ export async function agentLines(dir: string, since: number): Promise<AgentLine[
   }
   return lines.sort((a, b) => a.at - b.at);
 }
+
+/**
+ * From a node's PostgreSQL log (`%m` prefix, UTC): when a postmaster started and when it accepted
+ * connections, at or after `since`. The crash-restart breakdown reads them.
+ */
+export async function serverStarts(dir: string, node: string, since: number): Promise<{ started: number | null; ready: number | null }> {
+  const text = await readFile(join(dir, 'nodes', node, 'postgres.log'), 'utf8').catch(() => '');
+  let started: number | null = null;
+  let ready: number | null = null;
+  for (const line of text.split('\n')) {
+    const m = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) UTC /.exec(line);
+    const at = m ? Date.parse(`${m[1]!.replace(' ', 'T')}Z`) : NaN;
+    if (!(at >= since)) continue;
+    if (started === null && line.includes('starting PostgreSQL')) started = at;
+    if (started !== null && ready === null && line.includes('database system is ready to accept connections')) ready = at;
+  }
+  return { started, ready };
+}

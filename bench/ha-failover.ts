@@ -2,7 +2,7 @@ import { loadavg } from 'node:os';
 import { findBinaries } from '../src/pg/binaries.js';
 import { resolveOsUser } from '../src/pg/os-user.js';
 import { nodePid } from '../test/integration/fixture.js';
-import { agentLines, etcdSkip, nodeProcesses, portOf, settled, watchLease, withHaCluster, type DcsKind, type HaBench } from './ha-cluster.js';
+import { agentLines, serverStarts, etcdSkip, nodeProcesses, portOf, settled, watchLease, withHaCluster, type DcsKind, type HaBench } from './ha-cluster.js';
 import { cliFailoverOnce } from './lifecycle.js';
 import { promoteFloorOnce } from './promote-floor.js';
 import { median, pgrepl, report, RUNS } from './util.js';
@@ -63,11 +63,20 @@ async function underWriter(c: HaBench, firstId: number, fault: (leader: string) 
   return { killed, first, leader, newLeader, lost: await missing(newPort, c.password, writer.acked) };
 }
 
-async function postmasterCrash(c: HaBench, firstId: number): Promise<Outcome> {
+/** Where a postmaster crash's time went (seconds from the kill), from the node's PostgreSQL log. */
+interface RestartBreakdown {
+  /** The agent started a new postmaster (after noticing, and the old backends exiting). */
+  readonly started: number | null;
+  /** Crash recovery done: it accepts connections (the first commit then waits for a standby). */
+  readonly ready: number | null;
+}
+
+async function postmasterCrash(c: HaBench, firstId: number): Promise<Outcome & { restart: RestartBreakdown }> {
   const r = await underWriter(c, firstId, async (leader) => void process.kill(await nodePid(c.dir, leader), 'SIGKILL'));
   if (r.newLeader !== r.leader) process.stderr.write(`  note: after the postmaster crash ${r.newLeader} leads, not ${r.leader} (handed over instead of restarted)\n`);
+  const log = await serverStarts(c.dir, r.leader, r.killed);
   await settled(c);
-  return { seconds: (r.first - r.killed) / 1000, lost: r.lost };
+  return { seconds: (r.first - r.killed) / 1000, lost: r.lost, restart: { started: since(log.started, r.killed), ready: since(log.ready, r.killed) } };
 }
 
 async function nodeCrash(c: HaBench, firstId: number): Promise<Outcome & { breakdown: Breakdown }> {
@@ -118,6 +127,7 @@ interface HaRows {
   readonly postmaster: number[];
   readonly node: number[];
   readonly breakdowns: Breakdown[];
+  readonly restarts: RestartBreakdown[];
   readonly gaps: number[];
   readonly windows: number[];
   readonly totals: number[];
@@ -125,7 +135,7 @@ interface HaRows {
 }
 
 async function haRuns(dcs: DcsKind): Promise<HaRows> {
-  const rows: HaRows = { postmaster: [], node: [], breakdowns: [], gaps: [], windows: [], totals: [], lost: 0 };
+  const rows: HaRows = { postmaster: [], node: [], breakdowns: [], restarts: [], gaps: [], windows: [], totals: [], lost: 0 };
   await withHaCluster(await resolveOsUser(), dcs, async (c) => {
     for (let i = 0; i < RUNS; i++) {
       const base = (i + 1) * 10_000_000;
@@ -135,6 +145,7 @@ async function haRuns(dcs: DcsKind): Promise<HaRows> {
       rows.postmaster.push(pm.seconds);
       rows.node.push(nc.seconds);
       rows.breakdowns.push(nc.breakdown);
+      rows.restarts.push(pm.restart);
       rows.gaps.push(so.gap);
       rows.windows.push(so.window);
       rows.totals.push(so.total);
@@ -142,7 +153,7 @@ async function haRuns(dcs: DcsKind): Promise<HaRows> {
       const b = nc.breakdown;
       const fmt = (x: number | null): string => (x === null ? '?' : x.toFixed(3));
       process.stderr.write(
-        `ha-failover ${dcs} ${i + 1}/${RUNS}: postmaster crash ${pm.seconds.toFixed(3)} s; node crash ${nc.seconds.toFixed(3)} s ` +
+        `ha-failover ${dcs} ${i + 1}/${RUNS}: postmaster crash ${pm.seconds.toFixed(3)} s (restarted +${fmt(pm.restart.started)}, ready +${fmt(pm.restart.ready)}); node crash ${nc.seconds.toFixed(3)} s ` +
           `(lease expires +${fmt(b.expires)}, seen free +${fmt(b.freed)}, taken +${fmt(b.taken)}, takeover logged +${fmt(b.logged)}); ` +
           `switchover gap ${so.gap.toFixed(3)} s, window ${so.window.toFixed(3)} s, command ${so.total.toFixed(3)} s; lost ${pm.lost + nc.lost + so.lost}\n`,
       );
@@ -161,6 +172,8 @@ function reportHa(dcs: DcsKind, rows: HaRows, floor: number): void {
     [`${dcs}: switchover, window the agents report`, median(rows.windows)],
     [`${dcs}: whole pgrepl switchover command`, median(rows.totals)],
   ], floor);
+  const r = rows.restarts;
+  console.log(`  postmaster crash, medians from the kill: new postmaster started +${med(r.map((x) => x.started)).toFixed(3)} s, accepting connections +${med(r.map((x) => x.ready)).toFixed(3)} s, first write +${median(rows.postmaster).toFixed(3)} s`);
   const b = rows.breakdowns;
   const detect = med(b.map((x) => x.freed));
   const taken = med(b.map((x) => x.taken));
