@@ -14,6 +14,7 @@ import { lookAtLastLeader, lookAtLease, lookAtPeers, lookAtSelf, memberState, ty
 import type { MemberState } from './member.js';
 import { OwnServer } from './own-server.js';
 import { readPaused } from './pause.js';
+import { isAlive, readPostmasterPid } from '../pg/postmaster-pid.js';
 import { FailsafeTicker } from './failsafe.js';
 import { currentRequest } from './request.js';
 import type { Decision, HaSettings, LocalPg, Snapshot } from './snapshot.js';
@@ -21,6 +22,8 @@ import { clusterLedBy } from './topology.js';
 
 /** Crashes restarted in place within this window before the lease is handed over instead. */
 const RESTART_WINDOW_MS = 60_000;
+/** How often the agent checks, between cycles, that its postmaster is alive. */
+const POSTMASTER_WATCH_MS = 20;
 /** A leaderless cluster is looked at again this soon: a takeover is waited for, not a loop wait. */
 const SOON_MS = 20;
 /**
@@ -97,6 +100,34 @@ export class Agent {
 
   /** Runs cycles until `stop()`. */
   async run(): Promise<void> {
+    const watching = this.#watchPostmaster();
+    try {
+      await this.#loop();
+    } finally {
+      clearInterval(watching);
+    }
+  }
+
+  /**
+   * Between cycles, checks every 20 ms that the postmaster the last look saw is still alive (a
+   * signal-0 probe and a /proc read): a crash is then acted on at once, not at the next loop wait.
+   */
+  #watchPostmaster(): NodeJS.Timeout {
+    const dataDir = this.#cluster.layout.dataDir(this.options.node);
+    let pid: number | null = null;
+    const timer = setInterval(() => {
+      if (!this.#memory.expectRunning) return void (pid = null);
+      if (pid === null) void readPostmasterPid(dataDir).then((info) => (pid = info?.pid ?? null), () => undefined);
+      else if (!isAlive(pid)) {
+        pid = null;
+        this.nudge();
+      }
+    }, POSTMASTER_WATCH_MS);
+    timer.unref();
+    return timer;
+  }
+
+  async #loop(): Promise<void> {
     while (!this.#stopped) {
       const decision = await this.cycle();
       if (this.#stopped) break;
