@@ -3,6 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { contractCases } from '../../src/ha/dcs/contract.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { waitFor } from '../../src/util/wait.js';
 import { DcsUnavailableError } from '../../src/ha/dcs/dcs.js';
 import { openDcs } from '../../src/ha/dcs/open.js';
 import { etcdHarness, localHarness } from './dcs-harness.js';
@@ -55,6 +57,9 @@ test('etcd DCS', async (t) => {
     assert.equal(await several.acquireLeader('a'), true);
 
     cluster.signal(follower, 'SIGSTOP'); // no answer at all: the timeout path
+    const pid = cluster.members[follower]!.child.pid!;
+    // Every thread stopped (state T), not only the signalled one: then nothing of it can answer.
+    await waitFor(() => (procStates(pid).every((st) => st === 'T' || st === 't') ? true : undefined), { what: 'the etcd member to stop', timeoutMs: 5000 });
     for (const [what, dcs] of [['paused', alone]] as const) {
       const started = Date.now();
       await assert.rejects(dcs.leader(), DcsUnavailableError, what);
@@ -71,3 +76,11 @@ test('etcd DCS', async (t) => {
     assert.equal(await several.put('config', { ttl: 2 }, null) !== null, true);
   });
 });
+
+/** The scheduler state of every thread of `pid` (R, S, T, ...). */
+function procStates(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  });
+}
