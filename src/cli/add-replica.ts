@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { addReplica } from '../cluster/add-replica.js';
 import { resolveClusterDir } from '../cluster/location.js';
-import { changeCluster } from '../cluster/open.js';
+import { changeCluster, openCluster } from '../cluster/open.js';
+import { startAgentFor } from '../ha/enable.js';
 import { action, printResult, type CommonOptions } from './output.js';
 import { intOption, withCommonOptions } from './options.js';
 import { progressPrinter } from './progress.js';
@@ -24,14 +25,20 @@ export function registerAddReplica(program: Command): void {
     .option('--port <P>', 'its port (default: the next free after the cluster\'s)', intOption(1024, 65535))
     .action(
       action(async (flags: AddFlags) => {
-        const result = await changeCluster(resolveClusterDir(flags.dir), 'add-replica', (cluster) => addReplica(cluster, {
-          sync: Boolean(flags.sync),
-          onEvent: progressPrinter(Boolean(flags.json)),
-          ...(flags.name ? { name: flags.name } : {}),
-          ...(flags.from ? { from: flags.from } : {}),
-          ...(flags.delay ? { delay: flags.delay } : {}),
-          ...(flags.port ? { port: flags.port } : {}),
-        }));
+        const onEvent = progressPrinter(Boolean(flags.json));
+        const result = await changeCluster(resolveClusterDir(flags.dir), 'add-replica', async (cluster) => {
+          const added = await addReplica(cluster, {
+            sync: Boolean(flags.sync),
+            onEvent,
+            ...(flags.name ? { name: flags.name } : {}),
+            ...(flags.from ? { from: flags.from } : {}),
+            ...(flags.delay ? { delay: flags.delay } : {}),
+            ...(flags.port ? { port: flags.port } : {}),
+          });
+          // Under HA the new node gets its own agent, which runs it from now on.
+          const agent = cluster.spec.ha ? await startAgentFor(await openCluster(cluster.layout.root), added.node.name, onEvent) : null;
+          return { ...added, agent };
+        });
         printResult(flags, result, () =>
           `${result.node.name} streams from ${result.node.upstream} on ${result.node.host}:${result.node.port}${result.node.delay ? `, applying ${result.node.delay} late` : ''}${flags.sync ? ` (synchronous, quorum ${result.sync})` : ''}`,
         );

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { failover, type FailoverResult } from '../cluster/failover.js';
 import { resolveClusterDir } from '../cluster/location.js';
-import { changeCluster } from '../cluster/open.js';
+import { changeCluster, openCluster } from '../cluster/open.js';
+import { haFailover } from '../ha/failover.js';
 import { action, printResult, type CommonOptions } from './output.js';
 import { withCommonOptions } from './options.js';
 import { progressPrinter } from './progress.js';
@@ -25,7 +26,14 @@ export function registerFailover(program: Command): void {
     .action(
       action(async (flags: FailoverFlags) => {
         const options = { force: Boolean(flags.force), onEvent: progressPrinter(Boolean(flags.json)), ...(flags.to ? { to: flags.to } : {}) };
-        const result = await changeCluster(resolveClusterDir(flags.dir), 'failover', (cluster) => failover(cluster, options));
+        const root = resolveClusterDir(flags.dir);
+        const opened = await openCluster(root);
+        const viaAgents = opened.spec.ha ? await haFailover(opened, flags.to, options.force, options.onEvent) : null;
+        if (viaAgents) {
+          printResult(flags, viaAgents, () => `${viaAgents.to} is the primary, elected by the HA agents${viaAgents.from ? ` (from ${viaAgents.from})` : ''}; total ${viaAgents.totalMs} ms`);
+          return;
+        }
+        const result = await changeCluster(root, 'failover', (cluster) => failover(cluster, options));
         const lost = result.walBytesNotOnNewPrimary === null ? 'unknown (old primary WAL unreadable)' : `${result.walBytesNotOnNewPrimary} bytes`;
         printResult(flags, result, () =>
           [

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { resolveClusterDir } from '../cluster/location.js';
 import { changeCluster } from '../cluster/open.js';
+import { stopAgent } from '../ha/supervise.js';
 import { removeReplica } from '../cluster/remove-replica.js';
 import { action, printResult, type CommonOptions } from './output.js';
 import { withCommonOptions } from './options.js';
@@ -19,11 +20,14 @@ export function registerRemoveReplica(program: Command): void {
     .option('--reattach-to <NODE>', 'where replicas that stream from it should stream from instead')
     .action(
       action(async (name: string, flags: RemoveFlags) => {
-        const result = await changeCluster(resolveClusterDir(flags.dir), 'remove-replica', (cluster) => removeReplica(cluster, name, {
-          keepData: Boolean(flags.keepData),
-          onEvent: progressPrinter(Boolean(flags.json)),
-          ...(flags.reattachTo ? { reattachTo: flags.reattachTo } : {}),
-        }));
+        const onEvent = progressPrinter(Boolean(flags.json));
+        const result = await changeCluster(resolveClusterDir(flags.dir), 'remove-replica', async (cluster) => {
+          // Its agent would start it again: it goes first (and stops its server).
+          if (cluster.spec.ha && cluster.spec.nodes.some((n) => n.name === name && n.upstream !== undefined) && (await stopAgent(cluster, name))) {
+            onEvent({ type: 'step', node: name, message: 'stopped its HA agent' });
+          }
+          return removeReplica(cluster, name, { keepData: Boolean(flags.keepData), onEvent, ...(flags.reattachTo ? { reattachTo: flags.reattachTo } : {}) });
+        });
         printResult(flags, result, () => `removed ${name}${result.reattached.length ? `; ${result.reattached.join(', ')} moved to ${flags.reattachTo}` : ''}${result.dataKept ? ' (data kept)' : ''}`);
       }),
     );

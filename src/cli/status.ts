@@ -38,7 +38,7 @@ export function renderStatus(status: ClusterStatus): string {
 function renderHa(ha: HaStatus): string {
   const head = ha.error
     ? `HA: DCS ${ha.dcs} unreachable: ${ha.error}`
-    : `HA: DCS ${ha.dcs}; leader lease: ${ha.leader ?? 'free'}${ha.lease ? ` (TTL ${ha.lease.ttlMs} ms, renewed by its agent)` : ''}${ha.paused ? '; PAUSED: no automatic failover' : ''}`;
+    : `HA: DCS ${ha.dcs}; leader lease: ${ha.leader ?? 'free'}${ha.lease ? ` (expires in ${ha.lease.expiresInMs ?? '?'} ms unless its agent renews it; TTL ${ha.lease.ttlMs} ms)` : ''}${ha.paused ? '; PAUSED: no automatic failover' : ''}`;
   const rows = Object.entries(ha.agents).map(([name, a]) => `  ${name}: agent ${a.healthy ? 'healthy' : a.pid ? 'running, not publishing' : 'not running'}${a.url ? ` at ${a.url}` : ''}${a.reason ? ` — ${a.reason}` : ''}`);
   return [head, ...rows].join('\n');
 }

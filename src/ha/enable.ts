@@ -109,6 +109,24 @@ export async function converged(dcs: Dcs, names: readonly string[]): Promise<str
   }
 }
 
+/**
+ * A replica added to a running HA cluster gets an API port and its own agent, which then runs it;
+ * returns once the agent reports it streaming.
+ */
+export async function startAgentFor(cluster: Cluster, node: string, onEvent: OnEvent): Promise<AgentInfo> {
+  const saved = await saveSpec(cluster, await specWithHa(cluster.spec, cluster.layout.root, {}));
+  const spec = saved.spec.nodes.find((n) => n.name === node)!;
+  onEvent({ type: 'step', node, message: 'starting its HA agent' });
+  const pid = await startAgent(saved, node);
+  const dcs = await openClusterDcs(saved);
+  try {
+    await converged(dcs, saved.spec.nodes.map((n) => n.name));
+  } finally {
+    await dcs.close();
+  }
+  return { node, pid, url: apiUrl(spec)! };
+}
+
 /** Saves the HA settings and starts the agents. */
 export async function enableHa(cluster: Cluster, options: HaOptions, onEvent: OnEvent): Promise<HaStartResult> {
   const saved = await saveSpec(cluster, await specWithHa(cluster.spec, cluster.layout.root, options));

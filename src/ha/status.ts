@@ -20,7 +20,7 @@ export interface HaStatus {
   /** Null when the DCS could not be read; then `error` says why. */
   readonly leader: string | null;
   readonly paused: boolean | null;
-  readonly lease: { readonly holder: string; readonly ttlMs: number } | null;
+  readonly lease: { readonly holder: string; readonly ttlMs: number; readonly expiresInMs: number | null } | null;
   readonly agents: Readonly<Record<string, AgentStatus>>;
   readonly error: string | null;
 }
@@ -29,13 +29,15 @@ export interface HaStatus {
 export async function haStatus(cluster: Cluster): Promise<HaStatus> {
   const ha = cluster.spec.ha!;
   let leader: string | null = null;
+  let expiresInMs: number | null = null;
   let paused: boolean | null = null;
   let error: string | null = null;
   let members: Awaited<ReturnType<typeof publishedMembers>> = [];
   try {
     const dcs = await openClusterDcs(cluster);
     try {
-      [leader, paused, members] = await Promise.all([dcs.leader().then((l) => l?.holder ?? null), readPause(dcs).then((p) => p?.paused ?? false), publishedMembers(dcs)]);
+      const [record, pause, published] = await Promise.all([dcs.leader(), readPause(dcs), publishedMembers(dcs)]);
+      [leader, expiresInMs, paused, members] = [record?.holder ?? null, record?.expiresInMs ?? null, pause?.paused ?? false, published];
     } finally {
       await dcs.close();
     }
@@ -48,5 +50,5 @@ export async function haStatus(cluster: Cluster): Promise<HaStatus> {
     const pid = runningAgent(cluster, node.name);
     agents[node.name] = { url: apiUrl(node), healthy: member !== undefined, pid, reason: member?.reason ?? null };
   }
-  return { dcs: ha.dcs, leader, paused, lease: leader === null ? null : { holder: leader, ttlMs: ha.ttlMs }, agents, error };
+  return { dcs: ha.dcs, leader, paused, lease: leader === null ? null : { holder: leader, ttlMs: ha.ttlMs, expiresInMs }, agents, error };
 }
