@@ -20,6 +20,8 @@ import { clusterLedBy } from './topology.js';
 
 /** Crashes restarted in place within this window before the lease is handed over instead. */
 const RESTART_WINDOW_MS = 60_000;
+/** Actions of the lease holder that can outlast a TTL: the lease is renewed while they run. */
+const LONG_ACTIONS: ReadonlySet<string> = new Set(['promote', 'start', 'restart']);
 /** A leaderless cluster is looked at again this soon: a takeover is waited for, not a loop wait. */
 const SOON_MS = 20;
 
@@ -59,6 +61,8 @@ export class Agent {
   #lastReason = '';
   #view: AgentView = { member: null, leader: null, paused: false, holdsLease: false, pg: null, dcsReachable: true };
   #failsafe: { from: string; until: number } | null = null;
+  /** A promotion is under way: the watchdog fences a node becoming primary as one that is. */
+  #promoting = false;
 
   constructor(private readonly options: AgentOptions) {
     this.#clock = options.clock ?? monotonic;
@@ -184,7 +188,12 @@ export class Agent {
     for (const action of decision.actions) {
       try {
         if (action.kind === 'restart') this.#restarts.push(this.#clock());
-        await act(this.#context(), action);
+        if (LONG_ACTIONS.has(action.kind) && this.#lease.deadline !== null) {
+          this.#promoting = action.kind === 'promote';
+          await this.#lease.holdWhile(() => act(this.#context(), action), this.#cluster.spec.ha!.loopWaitMs).finally(() => (this.#promoting = false));
+        } else {
+          await act(this.#context(), action);
+        }
       } catch (error) {
         if (!(error instanceof LeaseLostError)) return `${action.kind}: ${(error as Error).message.split('\n')[0]}`;
         return error.message;
@@ -233,7 +242,7 @@ export class Agent {
   async #onLeaseExpiring(): Promise<void> {
     if (this.#view.paused || this.#stopped) return;
     const pg = this.#view.pg;
-    if (pg?.kind !== 'running' || pg.role !== 'primary') return;
+    if (!this.#promoting && (pg?.kind !== 'running' || pg.role !== 'primary')) return;
     this.options.log('the lease may expire before a renewal lands: fencing this primary');
     await act(this.#context(), { kind: 'fence' }).catch((error: Error) => this.options.log(`fencing failed: ${error.message}`));
   }
