@@ -1,4 +1,15 @@
 import pg from 'pg';
+import type { Socket } from 'node:net';
+import { withDeadline } from '../../src/util/wait.js';
+
+/**
+ * Closes a connection as a pool does a broken one: a polite end, but not waiting past 500 ms for
+ * a server that cannot answer (cut off by the network, frozen): then the socket is destroyed.
+ */
+async function drop(client: pg.Client): Promise<void> {
+  const ended = await withDeadline(client.end().then(() => true, () => true), 500, false);
+  if (!ended) (client as unknown as { connection?: { stream?: Socket } }).connection?.stream?.destroy();
+}
 
 /**
  * A client that inserts sequential ids into `table` on whichever node is the primary, reconnecting
@@ -25,6 +36,8 @@ export class Writer {
     private readonly firstId = 1,
     /** Give up on a query after this long, as a pool does with a frozen server (0: wait forever). */
     private readonly queryTimeoutMs = 0,
+    /** The address of each of `ports` (default 127.0.0.1 for all). */
+    private readonly hosts: readonly string[] = [],
   ) {}
 
   /** Time of the first acknowledgement at or after `t` from a node other than `exceptPort`. */
@@ -59,7 +72,7 @@ export class Writer {
           }
         } catch {
           this.#probes.delete(port);
-          await probe.end().catch(() => undefined);
+          await drop(probe);
         }
       }
       await new Promise((r) => setTimeout(r, 2));
@@ -72,7 +85,7 @@ export class Writer {
     const held = this.#probes.get(port);
     if (held) return held;
     const client = new pg.Client({
-      host: '127.0.0.1', port, user: 'postgres', password: this.password, database: 'postgres', connectionTimeoutMillis: 1000,
+      host: this.hosts[this.ports.indexOf(port)] ?? '127.0.0.1', port, user: 'postgres', password: this.password, database: 'postgres', connectionTimeoutMillis: 1000,
       ...(this.queryTimeoutMs > 0 ? { query_timeout: this.queryTimeoutMs } : {}),
     });
     client.on('error', () => undefined);
@@ -81,7 +94,7 @@ export class Writer {
       this.#probes.set(port, client);
       return client;
     } catch {
-      await client.end().catch(() => undefined);
+      await drop(client);
       return undefined;
     }
   }
@@ -102,12 +115,12 @@ export class Writer {
         this.ackedAt.push({ at: now, port: client.port! });
       } catch {
         // Not acknowledged: the id may or may not have committed, and is not counted either way.
-        await client.end().catch(() => undefined);
+        await drop(client);
         client = undefined;
       }
     }
-    await client?.end().catch(() => undefined);
-    await Promise.all([...this.#probes.values()].map((c) => c.end().catch(() => undefined)));
+    if (client) await drop(client);
+    await Promise.all([...this.#probes.values()].map(drop));
     this.#probes.clear();
   }
 }
