@@ -1,31 +1,10 @@
-import pg from 'pg';
 import { findBinaries } from '../src/pg/binaries.js';
-import { resolveOsUser } from '../src/pg/os-user.js';
+import { resolveOsUser, type OsUser } from '../src/pg/os-user.js';
 import { nodePid, superuserPassword } from '../test/integration/fixture.js';
 import { Writer } from '../test/integration/writer.js';
 import { median, pgrepl, report, RUNS, withCluster } from './util.js';
 import { promoteFloorOnce } from './promote-floor.js';
-
-async function createTable(port: number, password: string): Promise<void> {
-  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
-  await client.connect();
-  await client.query('CREATE TABLE writes (id int PRIMARY KEY)');
-  await client.end();
-}
-
-/** Counts acknowledged ids missing on the node at `port` (must be 0). */
-async function missing(port: number, password: string, acked: readonly number[]): Promise<number> {
-  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
-  await client.connect();
-  const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM writes WHERE id = ANY($1::int[])', [acked]);
-  await client.end();
-  return acked.length - Number(rows[0]!.n);
-}
-
-async function waitForAcks(writer: Writer, n: number): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (writer.acked.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-}
+import { createTable, missing, waitForAcks, type AckCounting } from './writes.js';
 
 /** Switchover under a writer: client-seen write gap, reported window, command time, lost writes. */
 export async function switchoverScenario(): Promise<Record<string, number>> {
@@ -64,20 +43,25 @@ export async function switchoverScenario(): Promise<Record<string, number>> {
   return { switchoverGap: median(gaps), switchoverTotal: median(totals), switchoverLost: lost };
 }
 
-/** SIGKILL of the primary postmaster -> first write accepted on the new primary via pgrepl failover. */
-export async function failoverScenario(): Promise<Record<string, number>> {
-  const user = await resolveOsUser();
-  const bin = await findBinaries();
-  const times: number[] = [];
-  const floors: number[] = [];
-  let lost = 0;
-  for (let i = 0; i < RUNS; i++) {
-    floors.push(await promoteFloorOnce(user, bin));
-    await withCluster(user, ['--replicas', '2', '--sync', '1'], async (dir, port) => {
-      const password = await superuserPassword(dir);
-      await createTable(port, password);
-      const writer = new Writer([port, port + 1, port + 2], password, 'writes', 60_000, 10_000_000);
-      writer.start();
+/** A writer across the nodes' ports whose first acknowledgement after a fault is timed. */
+export interface FaultWriter extends AckCounting {
+  start(): void;
+  stop(): Promise<void>;
+  firstAckAfter(t: number, exceptPort: number): number | undefined;
+}
+
+/**
+ * One CLI failover on a fresh synchronous cluster (2 replicas, ANY 1) under `writer`: SIGKILL of
+ * the primary's postmaster, `pgrepl failover` run at once. Seconds from the kill to the first write
+ * the new primary acknowledged, and acknowledged writes missing there.
+ */
+export async function cliFailoverOnce(user: OsUser, writerFor: (ports: number[], password: string) => FaultWriter): Promise<{ seconds: number; lost: number }> {
+  return withCluster(user, ['--replicas', '2', '--sync', '1'], async (dir, port) => {
+    const password = await superuserPassword(dir);
+    await createTable(port, password);
+    const writer = writerFor([port, port + 1, port + 2], password);
+    writer.start();
+    try {
       await waitForAcks(writer, 200);
       const pid = await nodePid(dir, 'pg1');
       const ackedBefore = writer.acked.length;
@@ -87,10 +71,27 @@ export async function failoverScenario(): Promise<Record<string, number>> {
       const result = JSON.parse(ran.stdout) as { to: string };
       await waitForAcks(writer, ackedBefore + 50);
       await writer.stop();
-      // The first ack after the kill marks the new primary accepting writes.
-      times.push((writer.firstAckAfter(killed, port) ?? Date.now()) / 1000 - killed / 1000);
-      lost += await missing(port + Number(result.to.slice(2)) - 1, password, writer.acked);
-    });
+      // The first ack after the kill from another node marks the new primary accepting writes.
+      const seconds = ((writer.firstAckAfter(killed, port) ?? Date.now()) - killed) / 1000;
+      return { seconds, lost: await missing(port + Number(result.to.slice(2)) - 1, password, writer.acked) };
+    } finally {
+      await writer.stop();
+    }
+  });
+}
+
+/** SIGKILL of the primary postmaster -> first write accepted on the new primary via pgrepl failover. */
+export async function failoverScenario(): Promise<Record<string, number>> {
+  const user = await resolveOsUser();
+  const bin = await findBinaries();
+  const times: number[] = [];
+  const floors: number[] = [];
+  let lost = 0;
+  for (let i = 0; i < RUNS; i++) {
+    floors.push(await promoteFloorOnce(user, bin));
+    const once = await cliFailoverOnce(user, (ports, password) => new Writer(ports, password, 'writes', 60_000, 10_000_000));
+    times.push(once.seconds);
+    lost += once.lost;
     process.stderr.write(`failover ${i + 1}/${RUNS}: kill -> first write ${times.at(-1)!.toFixed(3)} s, floor ${floors.at(-1)!.toFixed(3)} s\n`);
   }
   const floor = median(floors);

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { OsUser } from '../src/pg/os-user.js';
 import { findFreeBlock } from '../src/util/ports.js';
+import { killAgentsUnder, killServersUnder } from '../test/integration/fixture.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = join(ROOT, 'dist/pgrepl.cjs');
@@ -72,16 +73,21 @@ export async function killServers(dataDirs: readonly string[]): Promise<void> {
   }
 }
 
-/** A fresh pgrepl cluster for one measurement; `use` gets its dir and first port; always torn down. */
-export async function withCluster<T>(user: OsUser, args: readonly string[], use: (dir: string, port: number) => Promise<T>): Promise<T> {
+/**
+ * A fresh pgrepl cluster for one measurement on `ports` consecutive free ports; `use` gets its dir
+ * and first port. Always torn down: `down --destroy`, then a kill by pid of any agent or server left.
+ */
+export async function withCluster<T>(user: OsUser, args: readonly string[] | ((port: number) => readonly string[]), use: (dir: string, port: number) => Promise<T>, ports = 3): Promise<T> {
   const parent = await scratch(user);
   const dir = join(parent, 'cluster');
-  const port = await freePort();
+  const port = await freePort(ports);
   try {
-    await pgrepl(['up', '--dir', dir, '--port', String(port), ...args]);
+    await pgrepl(['up', '--dir', dir, '--port', String(port), ...(typeof args === 'function' ? args(port) : args)]);
     return await use(dir, port);
   } finally {
     await pgrepl(['down', '--dir', dir, '--destroy']).catch(() => undefined);
+    await killAgentsUnder(dir);
+    await killServersUnder(dir);
     await rm(parent, { recursive: true, force: true });
   }
 }

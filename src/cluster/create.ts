@@ -1,21 +1,20 @@
 import { statfs } from 'node:fs/promises';
 import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { PgreplError, UsageError } from '../errors.js';
 import { findBinaries } from '../pg/binaries.js';
 import { OsUserError } from '../pg/errors.js';
 import { canReach, resolveOsUser, type OsUser } from '../pg/os-user.js';
-import { renderSpec } from '../spec/file.js';
-import { clusterSpecSchema, type ClusterSpec } from '../spec/schema.js';
-import { PgreplError, UsageError } from '../errors.js';
-import { removeTree } from './remove-tree.js';
 import { runningServerEvidence } from '../pg/stray.js';
-import { LOCK_FILE } from './lock.js';
-import { SPEC_FILE } from '../spec/file.js';
-import { join } from 'node:path';
+import { renderSpec, SPEC_FILE } from '../spec/file.js';
+import { clusterSpecSchema, type ClusterSpec } from '../spec/schema.js';
 import { findFreePorts, isPortFree } from '../util/ports.js';
 import type { Cluster } from './context.js';
 import { PortInUseError } from './errors.js';
 import { ClusterLayout } from './layout.js';
+import { LOCK_FILE } from './lock.js';
 import { classifyDir, notAClusterError } from './open.js';
+import { removeTree } from './remove-tree.js';
 import { createSecrets } from './secrets.js';
 import { isHostAddress } from '../util/values.js';
 

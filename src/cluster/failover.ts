@@ -6,13 +6,12 @@ import { ensurePhysicalSlot, serverPosition } from '../pg/queries.js';
 import { serverProcessesGone } from '../pg/postmaster-pid.js';
 import { isRunning, startServer } from '../pg/server.js';
 import type { NodeSpec } from '../spec/schema.js';
-import { quorumMembers } from './sync.js';
 import { withConnection, withSessions, type Connector, type Queryable } from '../pg/sql.js';
 import { applyConfig } from './apply-config.js';
-import { chooseFailoverCandidate, standings, withDiskPositions, type Standing } from './candidate.js';
+import { standings, withDiskPositions, type Standing } from './candidate.js';
+import { planFailover, refuseWhileAlive, type FailoverPlan, type FailoverSituation, type PrimaryHealth } from './failover-plan.js';
 import { adminTarget, instanceOf, type Cluster } from './context.js';
 import { saveSpec } from './create.js';
-import { PreconditionError } from './errors.js';
 import type { OnEvent } from './events.js';
 import { fence } from './fence.js';
 import { followWhileStopped, forgetUpstream } from './follow.js';
@@ -85,13 +84,7 @@ async function storedWal(cluster: Cluster, name: string): Promise<{ end: Lsn | n
   }
 }
 
-type PrimaryHealth = 'gone' | 'dying' | 'writable' | 'in recovery' | 'unreachable';
-
-/**
- * How the old primary stands, without waiting on it: `gone` when its postmaster and every process
- * of its server have exited, `dying` while orphaned backends remain, else what a short connect says.
- * `unreachable` (running, not answering) may still be a working primary: busy, out of connections.
- */
+/** How the old primary stands (see PrimaryHealth), without waiting on it. */
 async function primaryHealth(cluster: Cluster, node: NodeSpec): Promise<PrimaryHealth> {
   const instance = instanceOf(cluster, node);
   if (!(await isRunning(instance))) return (await serverProcessesGone(instance.dataDir)) ? 'gone' : 'dying';
@@ -101,11 +94,6 @@ async function primaryHealth(cluster: Cluster, node: NodeSpec): Promise<PrimaryH
   } catch {
     return 'unreachable';
   }
-}
-
-/** Replicas holding WAL the pick lacks (only when `--to` forced a less advanced one). */
-function aheadOf(pick: Standing, all: readonly Standing[]): string[] {
-  return all.filter((s) => s.name !== pick.name && s.receivedLsn !== null && s.receivedLsn > pick.receivedLsn!).map((s) => s.name);
 }
 
 /** The followers' repoints ahead of the promotion, and the slots they wait for. */
@@ -187,19 +175,6 @@ export function failover(cluster: Cluster, options: FailoverOptions): Promise<Fa
 }
 
 /**
- * The replicas to attach to the candidate before its promotion: under a synchronous quorum (which
- * its first commit waits for; without one the repoints would only compete with the promotion),
- * running direct replicas of the lost primary whose position is known and not past the
- * candidate's (one ahead of it, or unknown, may hold WAL the candidate lacks, and must not be
- * pointed at it before it is judged).
- */
-function followersOf(cluster: Cluster, oldPrimary: NodeSpec, pick: Standing, all: readonly Standing[], running: readonly string[]): NodeSpec[] {
-  if (cluster.spec.replication.sync === 0) return [];
-  const behind = new Set(all.filter((s) => s.name !== pick.name && s.receivedLsn !== null && s.receivedLsn <= pick.receivedLsn!).map((s) => s.name));
-  return replicasOf(cluster.spec).filter((n) => n.upstream === oldPrimary.name && running.includes(n.name) && behind.has(n.name));
-}
-
-/**
  * Running replicas that do not answer (busy, out of connections) yet whose control file says they
  * run as a primary: promoted outside pgrepl, they may be taking writes.
  */
@@ -222,8 +197,7 @@ async function fenceRogues(cluster: Cluster, rogues: RoguePrimaries, onEvent: On
 interface Choice {
   readonly oldPrimary: NodeSpec;
   readonly candidate: NodeSpec;
-  readonly pick: Standing;
-  readonly all: readonly Standing[];
+  readonly plan: FailoverPlan;
   /** Replicas whose server runs, as the deciding look saw them. */
   readonly running: readonly string[];
   readonly fenced: { readonly wasRunning: boolean };
@@ -240,17 +214,15 @@ async function fenceAndChoose(cluster: Cluster, via: Connector, options: Failove
   const oldPrimary = primaryOf(cluster.spec);
   const replicas = replicasOf(cluster.spec);
   const [health, firstLook] = await Promise.all([primaryHealth(cluster, oldPrimary), observeCluster(cluster, replicas, { via, positionsOnly: true })]);
-  if ((health === 'writable' || health === 'unreachable') && !options.force) {
-    const what = health === 'writable' ? 'is running and accepts writes' : 'is running but did not answer within 1 s (it may still be serving writes)';
-    throw new PreconditionError(`the primary ${oldPrimary.name} ${what}`, {
-      hint: 'use `pgrepl switchover` for a planned change without lost writes, or pass --force to fence it and fail over anyway',
-    });
-  }
+  refuseWhileAlive(oldPrimary.name, health, options.force);
   const stopped = await stoppedReplicas(cluster, firstLook);
   const firstRogues = await roguePrimaries(cluster, oldPrimary, firstLook, [...stopped.primaries, ...(await silentPrimaries(cluster, firstLook))], options.to, options.force);
   const compare = (seen: readonly NodeObservation[], rogues: RoguePrimaries): Standing[] =>
     withRoguesFenced(withAdoption(withDiskPositions(standings(cluster.spec, seen), stopped.positions), rogues.adoption), rogues);
-  chooseFailoverCandidate(compare(firstLook, firstRogues), options.to, options.force); // refuse before fencing anything
+  const situation = (seen: readonly NodeObservation[], rogues: RoguePrimaries, now: PrimaryHealth): FailoverSituation => ({
+    spec: cluster.spec, oldPrimary: oldPrimary.name, health: now, standings: compare(seen, rogues), running: seen.filter((o) => o.running).map((o) => o.node.name), to: options.to, force: options.force,
+  });
+  planFailover(situation(firstLook, firstRogues, health)); // refuse before fencing anything
   options.onEvent({ type: 'step', node: oldPrimary.name, message: 'fencing: stopped if running, marked diverged' });
   const fenced = await fence(cluster, oldPrimary);
   await fenceRogues(cluster, firstRogues, options.onEvent);
@@ -260,9 +232,8 @@ async function fenceAndChoose(cluster: Cluster, via: Connector, options: Failove
   const look = health === 'gone' && firstRogues.toFence.length === 0 && firstRogues.followersToFence.length === 0 ? firstLook : await observeCluster(cluster, replicas, { via, positionsOnly: true });
   const rogues = look === firstLook ? firstRogues : await roguePrimaries(cluster, oldPrimary, look, await silentPrimaries(cluster, look), options.to, options.force);
   if (rogues !== firstRogues) await fenceRogues(cluster, rogues, options.onEvent);
-  const adoption = rogues.adoption;
-  const all = compare(look, rogues);
-  const pick = chooseFailoverCandidate(all, options.to, options.force);
+  const plan = planFailover(situation(look, rogues, 'gone'));
+  const pick = plan.candidate;
   const candidate = nodeNamed(cluster.spec, pick.name)!;
   if (!pick.running) {
     options.onEvent({ type: 'step', node: candidate.name, message: 'starting it as a standby: it is stopped but holds the most WAL' });
@@ -270,7 +241,7 @@ async function fenceAndChoose(cluster: Cluster, via: Connector, options: Failove
     await startServer(instanceOf(cluster, candidate));
   }
   const running = look.filter((o) => o.running).map((o) => o.node.name);
-  return { oldPrimary, candidate, pick, all, running, fenced, adoption };
+  return { oldPrimary, candidate, plan, running, fenced, adoption: rogues.adoption };
 }
 
 /**
@@ -294,14 +265,12 @@ async function promoteWithFollowers(next: Cluster, candidate: NodeSpec, follower
 
 async function failoverOver(cluster: Cluster, via: Connector, options: FailoverOptions): Promise<FailoverResult> {
   const started = Date.now();
-  const { oldPrimary, candidate, pick, all, running, fenced, adoption } = await fenceAndChoose(cluster, via, options);
-  // Members of the synchronous quorum whose WAL could not be compared: an acknowledged commit may be only there.
-  const uncompared = quorumMembers(cluster.spec).filter((name) => !all.some((s) => s.name === name && s.receivedLsn !== null));
-  const ahead = aheadOf(pick, all);
+  const { oldPrimary, candidate, plan, running, fenced, adoption } = await fenceAndChoose(cluster, via, options);
+  const { candidate: pick, ahead, uncompared } = plan;
   const next = { ...cluster, spec: withNewPrimary(cluster.spec, candidate.name) };
   const decided = Date.now();
   options.onEvent({ type: 'step', node: candidate.name, message: adoption ? describeAdoption(adoption) : `promoting (received up to ${formatLsn(pick.receivedLsn!)})` });
-  const followers = followersOf(cluster, oldPrimary, pick, all, running);
+  const followers = plan.followers.map((name) => nodeNamed(cluster.spec, name)!);
   const attach = await promoteWithFollowers(next, candidate, followers, via, options.onEvent, adoption !== null);
   const promotedInMs = Date.now() - decided;
   const saved = await saveSpec(cluster, next.spec);

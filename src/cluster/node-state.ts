@@ -1,3 +1,4 @@
+import * as z from 'zod/mini';
 import type { ClusterLayout } from './layout.js';
 
 /**
@@ -17,12 +18,37 @@ export type NodeBuildState =
   /** pg_rewind is changing its data: cut off, the data is unusable and only a fresh clone brings it back. */
   | { readonly phase: 'rewinding'; readonly since: string };
 
+const stateSchema = z.discriminatedUnion('phase', [
+  z.object({ phase: z.literal('initializing') }),
+  z.object({ phase: z.literal('cloning'), from: z.string() }),
+  z.object({ phase: z.literal('ready') }),
+  z.object({ phase: z.literal('diverged'), since: z.string(), recloneOnly: z.optional(z.literal(true)) }),
+  z.object({ phase: z.literal('rewinding'), since: z.string() }),
+]);
+
+/**
+ * The node's build state: null when there is none (pgrepl did not build it). A state file that
+ * is there but unreadable or malformed fails closed: `diverged`, so nothing starts the node
+ * writable or takes it for a healthy replica until `rejoin` has dealt with it.
+ */
 export async function readNodeState(layout: ClusterLayout, name: string): Promise<NodeBuildState | null> {
+  let text: string;
   try {
-    return JSON.parse(await layout.readFile(layout.nodeStateFile(name))) as NodeBuildState;
-  } catch {
-    return null;
+    text = await layout.readFile(layout.nodeStateFile(name));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    return unreadable();
   }
+  try {
+    const parsed = z.safeParse(stateSchema, JSON.parse(text));
+    return parsed.success ? (parsed.data as NodeBuildState) : unreadable();
+  } catch {
+    return unreadable();
+  }
+}
+
+function unreadable(): NodeBuildState {
+  return { phase: 'diverged', since: 'unknown: its state file is unreadable' };
 }
 
 export async function writeNodeState(layout: ClusterLayout, name: string, state: NodeBuildState): Promise<void> {

@@ -20,7 +20,7 @@ import type { OwnServer } from './own-server.js';
 import type { Action } from './snapshot.js';
 import { clusterLedBy } from './topology.js';
 import { handOver } from './handover.js';
-import { keepRunningWithoutDcs } from './failsafe.js';
+import type { FailsafeTicker } from './failsafe.js';
 import { readRequest, updateRequest } from './request.js';
 
 /** What acting needs: the cluster as last read, this node, its lease and server, the DCS. */
@@ -32,6 +32,8 @@ export interface ActContext {
   readonly own: OwnServer;
   /** Marks a stop as the agent's own, so the next look does not take it for a crash. */
   readonly stopping: () => void;
+  /** Keeps a failsafe primary's lease without the DCS between cycles. */
+  readonly failsafe: FailsafeTicker;
   /** Records a clean handover to `to`: the stopped old primary may follow it without a rewind. */
   readonly handedOver: (to: string) => void;
   readonly loopWaitMs: number;
@@ -65,7 +67,7 @@ export async function act(ctx: ActContext, action: Action): Promise<void> {
     case 'handover':
       return handOver(ctx, action.to);
     case 'failsafe':
-      return keepRunningWithoutDcs(ctx);
+      return ctx.failsafe.keep(ctx);
   }
 }
 
@@ -75,10 +77,12 @@ export async function act(ctx: ActContext, action: Action): Promise<void> {
  */
 async function renew(ctx: ActContext): Promise<void> {
   try {
-    if (!(await ctx.lease.renew())) throw new LeaseLostError('the lease is no longer ours');
+    const kept = await ctx.lease.renew();
+    ctx.failsafe.stop();
+    if (!kept) throw new LeaseLostError('the lease is no longer ours');
   } catch (error) {
     if (!(error instanceof DcsUnavailableError)) throw error;
-    await keepRunningWithoutDcs(ctx);
+    await ctx.failsafe.keep(ctx);
   }
 }
 
@@ -140,6 +144,7 @@ async function followLeader(ctx: ActContext, leader: string): Promise<void> {
 
 /** Stops this node at once and marks it diverged: only a rejoin brings it back, as a replica. */
 async function fenceSelf(ctx: ActContext): Promise<void> {
+  ctx.failsafe.stop();
   ctx.stopping();
   await ctx.own.reset();
   await fence(ctx.cluster, ctx.node);

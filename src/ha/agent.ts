@@ -14,16 +14,22 @@ import { lookAtLease, lookAtPeers, lookAtSelf, memberState, type Memory } from '
 import type { MemberState } from './member.js';
 import { OwnServer } from './own-server.js';
 import { readPaused } from './pause.js';
+import { FailsafeTicker } from './failsafe.js';
 import { currentRequest } from './request.js';
 import type { Decision, HaSettings, LocalPg, Snapshot } from './snapshot.js';
 import { clusterLedBy } from './topology.js';
 
 /** Crashes restarted in place within this window before the lease is handed over instead. */
 const RESTART_WINDOW_MS = 60_000;
-/** Actions of the lease holder that can outlast a TTL: the lease is renewed while they run. */
-const LONG_ACTIONS: ReadonlySet<string> = new Set(['promote', 'start', 'restart']);
 /** A leaderless cluster is looked at again this soon: a takeover is waited for, not a loop wait. */
 const SOON_MS = 20;
+/**
+ * The holder's long steps: a promotion, a start, a crash restart (crash recovery) can outlast the
+ * lease on a loaded machine, so the lease is renewed every loop wait while they run (Patroni keeps
+ * its loop renewing while it starts PostgreSQL, for the same reason). Else the watchdog fences the
+ * node mid-step and, the lease lapsed, no replica may take over under a quorum.
+ */
+const HOLDER_STEPS: ReadonlySet<string> = new Set(['promote', 'start', 'restart']);
 
 export interface AgentOptions {
   readonly cluster: Cluster;
@@ -59,15 +65,17 @@ export class Agent {
   #stopped = false;
   #wake: (() => void) | null = null;
   #lastReason = '';
+  /** Cycles in a row whose step failed. */
+  #failures = 0;
   #view: AgentView = { member: null, leader: null, paused: false, holdsLease: false, pg: null, dcsReachable: true };
   #failsafe: { from: string; until: number } | null = null;
-  /** A promotion is under way: the watchdog fences a node becoming primary as one that is. */
-  #promoting = false;
+  readonly #failsafeTicker: FailsafeTicker;
 
   constructor(private readonly options: AgentOptions) {
     this.#clock = options.clock ?? monotonic;
     this.#cluster = options.cluster;
     this.#own = new OwnServer(() => this.#cluster, this.#node());
+    this.#failsafeTicker = new FailsafeTicker(options.cluster.spec.ha!.loopWaitMs);
     const ha = options.cluster.spec.ha!;
     this.#lease = new LeaseKeeper(options.dcs, options.node, this.#clock, fenceMargin(ha.ttlMs), () => void this.#onLeaseExpiring());
   }
@@ -91,7 +99,9 @@ export class Agent {
     while (!this.#stopped) {
       const decision = await this.cycle();
       if (this.#stopped) break;
-      await this.#pause(decision.soon ? SOON_MS : this.#cluster.spec.ha!.loopWaitMs);
+      // The holder never backs off: its renewals must keep their pace.
+      const backoff = this.#lease.deadline === null ? 2 ** Math.min(this.#failures, 5) : 1;
+      await this.#pause(decision.soon ? SOON_MS : this.#cluster.spec.ha!.loopWaitMs * backoff);
     }
   }
 
@@ -119,17 +129,31 @@ export class Agent {
     this.#wake?.();
   }
 
-  /** One look, decide, act, publish. Never throws: a failed step is the cycle's reason. */
+  /**
+   * One look, decide, act, publish. Never throws: a failed step is the cycle's reason, and repeated
+   * failures back a non-holder's loop off (up to 32 loop waits), so a rewind that cannot work is
+   * not retried four times a second.
+   */
   async cycle(): Promise<Decision> {
-    await this.#reloadSpec();
-    const snapshot = await this.#look();
-    const decision = decide(snapshot);
-    const failure = (await this.#act(snapshot, decision)) ?? (await this.#recordLeadership());
-    const reason = failure ? `${decision.reason} — failed: ${failure}` : decision.reason;
+    try {
+      await this.#reloadSpec();
+      const snapshot = await this.#look();
+      const decision = decide(snapshot);
+      const failure = (await this.#act(snapshot, decision)) ?? (await this.#keepingLease(() => this.#recordLeadership()));
+      this.#failures = failure ? this.#failures + 1 : 0;
+      this.#say(failure ? `${decision.reason} — failed: ${failure}` : decision.reason);
+      await this.#publish(snapshot, this.#lastReason);
+      return failure ? { ...decision, soon: false } : decision;
+    } catch (error) {
+      this.#failures += 1;
+      this.#say(`cycle failed: ${(error as Error).message}`);
+      return { reason: this.#lastReason, actions: [] };
+    }
+  }
+
+  #say(reason: string): void {
     if (reason !== this.#lastReason) this.options.log(reason);
     this.#lastReason = reason;
-    await this.#publish(snapshot, reason);
-    return failure ? { ...decision, soon: false } : decision;
   }
 
   async #reloadSpec(): Promise<void> {
@@ -181,27 +205,43 @@ export class Agent {
       stopping: () => (this.#memory.expectRunning = false),
       handedOver: (to: string) => (this.#memory.handedOverTo = to),
       loopWaitMs: this.#cluster.spec.ha!.loopWaitMs,
+      failsafe: this.#failsafeTicker,
     };
   }
 
   /** Runs the decision's actions in order; the first failure ends the cycle and is returned in words. */
   async #act(snapshot: Snapshot, decision: Decision): Promise<string | null> {
-    if (snapshot.lease.dcs === 'ok' && snapshot.lease.holder !== snapshot.me && snapshot.lease.holder !== null) this.#lease.forget();
+    if (snapshot.lease.dcs === 'ok' && snapshot.lease.holder !== snapshot.me && snapshot.lease.holder !== null) {
+      this.#lease.forget();
+      this.#failsafeTicker.stop();
+    }
     for (const action of decision.actions) {
       try {
         if (action.kind === 'restart') this.#restarts.push(this.#clock());
-        if (LONG_ACTIONS.has(action.kind) && this.#lease.deadline !== null) {
-          this.#promoting = action.kind === 'promote';
-          await this.#lease.holdWhile(() => act(this.#context(), action), this.#cluster.spec.ha!.loopWaitMs).finally(() => (this.#promoting = false));
-        } else {
-          await act(this.#context(), action);
-        }
+        const run = (): Promise<void> => act(this.#context(), action);
+        await (HOLDER_STEPS.has(action.kind) ? this.#keepingLease(run) : run());
       } catch (error) {
         if (!(error instanceof LeaseLostError)) return `${action.kind}: ${(error as Error).message.split('\n')[0]}`;
         return error.message;
       }
     }
     return null;
+  }
+
+  /** Runs `work`, renewing the lease every loop wait meanwhile while this agent holds it. */
+  async #keepingLease<T>(work: () => Promise<T>): Promise<T> {
+    let renewing = false;
+    const timer = setInterval(() => {
+      if (renewing || this.#lease.deadline === null) return;
+      renewing = true;
+      // A failed renewal is the watchdog's business: it fences before the lease can expire.
+      void this.#lease.renew().catch(() => undefined).finally(() => (renewing = false));
+    }, this.#cluster.spec.ha!.loopWaitMs);
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   /**
@@ -244,7 +284,7 @@ export class Agent {
   async #onLeaseExpiring(): Promise<void> {
     if (this.#view.paused || this.#stopped) return;
     const pg = this.#view.pg;
-    if (!this.#promoting && (pg?.kind !== 'running' || pg.role !== 'primary')) return;
+    if (pg?.kind !== 'running' || pg.role !== 'primary') return;
     this.options.log('the lease may expire before a renewal lands: fencing this primary');
     await act(this.#context(), { kind: 'fence' }).catch((error: Error) => this.options.log(`fencing failed: ${error.message}`));
   }
@@ -263,6 +303,7 @@ export class Agent {
       if (this.#lease.deadline !== null) await this.#lease.release().catch(() => undefined);
     }
     this.#lease.forget();
+    this.#failsafeTicker.stop();
     await this.options.dcs.removeMember(this.options.node).catch(() => undefined);
     await this.#own.close();
   }

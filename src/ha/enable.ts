@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import type { Cluster } from '../cluster/context.js';
+import { applyConfig } from '../cluster/apply-config.js';
 import { saveSpec } from '../cluster/create.js';
 import type { OnEvent } from '../cluster/events.js';
 import type { ClusterSpec, HaSpec } from '../spec/schema.js';
@@ -130,6 +131,10 @@ export async function startAgentFor(cluster: Cluster, node: string, onEvent: OnE
 /** Saves the HA settings and starts the agents. */
 export async function enableHa(cluster: Cluster, options: HaOptions, onEvent: OnEvent): Promise<HaStartResult> {
   const saved = await saveSpec(cluster, await specWithHa(cluster.spec, cluster.layout.root, options));
+  // The nodes' files were written before the spec had `ha`: they get its settings now (a standby
+  // retries its upstream every 200 ms, not 5 s, so a primary restarted in place gets its
+  // synchronous standby back at once).
+  await applyConfig(saved);
   return startAgents(saved, onEvent);
 }
 

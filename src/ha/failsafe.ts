@@ -34,3 +34,32 @@ export async function keepRunningWithoutDcs(ctx: ActContext): Promise<void> {
   if (missing.length > 0) throw new Error(`failsafe not granted by ${missing.join(', ')}: fencing before the lease can expire`);
   ctx.lease.keepWithoutDcs(asked);
 }
+
+/**
+ * Keeps asking for failsafe on a timer of its own, every loop wait, once granted: the loop's look
+ * waits out the DCS's timeout every cycle, and on a loaded machine that alone could outlast the
+ * lease's margin. Stops when refused (the watchdog then fences), and when the DCS answers again.
+ */
+export class FailsafeTicker {
+  #timer: NodeJS.Timeout | undefined;
+  #asking = false;
+
+  constructor(private readonly everyMs: number) {}
+
+  /** Asks now (throws unless every agent grants it), then keeps asking until stopped or refused. */
+  async keep(ctx: ActContext): Promise<void> {
+    await keepRunningWithoutDcs(ctx);
+    if (this.#timer) return;
+    this.#timer = setInterval(() => {
+      if (this.#asking) return;
+      this.#asking = true;
+      keepRunningWithoutDcs(ctx).catch(() => this.stop()).finally(() => (this.#asking = false));
+    }, this.everyMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}

@@ -52,23 +52,6 @@ export class LeaseKeeper {
     if (this.#deadline !== null) this.#extend(asked);
   }
 
-  /**
-   * Runs `work` (a promotion, a start: seconds on a loaded machine) while renewing the lease every
-   * `everyMs` in the background, as the loop renews it only between actions: without this a
-   * promotion longer than the TTL would finish on a lease that expired meanwhile. A renewal that
-   * fails is not retried here; the watchdog still fences in time.
-   */
-  async holdWhile<T>(work: () => Promise<T>, everyMs: number): Promise<T> {
-    const timer = setInterval(() => {
-      if (this.#deadline !== null) this.renew().catch(() => undefined);
-    }, everyMs);
-    try {
-      return await work();
-    } finally {
-      clearInterval(timer);
-    }
-  }
-
   async release(): Promise<void> {
     this.forget();
     await this.dcs.releaseLeader(this.me);

@@ -13,8 +13,13 @@ import { PgreplError } from '../errors.js';
  * 2-CPU machine), which a failover, making dozens of them before the promotion, would pay in full.
  */
 
-/** A path pgrepl uses is a symlink, or not the kind of file it should be (a FIFO where a log belongs). */
-export class UnsafePathError extends PgreplError {}
+/**
+ * A path pgrepl uses is a symlink, or not the kind of file it should be (a FIFO where a log belongs).
+ * `code` is the errno such a refusal has always carried: ELOOP for a link, EINVAL otherwise.
+ */
+export class UnsafePathError extends PgreplError {
+  code = 'EINVAL';
+}
 
 function kindOf(stats: Stats): string {
   if (stats.isSymbolicLink()) return 'a symlink';
@@ -28,9 +33,11 @@ function kindOf(stats: Stats): string {
 /** The one-line refusal for `path`, which is `stats` where pgrepl expects `wanted`. */
 export function unsafePath(path: string, stats: Stats, wanted: 'directory' | 'regular file'): UnsafePathError {
   const what = kindOf(stats);
-  return new UnsafePathError(`${path} is ${what}${what === 'a symlink' ? '' : `, not a ${wanted}`}; pgrepl will not use it`, {
+  const error = new UnsafePathError(`${path} is ${what}${what === 'a symlink' ? '' : `, not a ${wanted}`}; pgrepl will not use it`, {
     hint: `pgrepl never makes ${what === 'a symlink' ? 'links' : 'such a file'} there (the PostgreSQL OS account, or someone else, did): move it away and run the command again`,
   });
+  if (stats.isSymbolicLink()) error.code = 'ELOOP';
+  return error;
 }
 
 function errno(error: unknown): string | undefined {

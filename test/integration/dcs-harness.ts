@@ -76,6 +76,7 @@ export async function localHarness(t: TestContext, ttlMs = 2000, timeoutMs = 300
     async elapse(ms) {
       now += ms;
     },
+    now: () => now,
     race: (names) => raceProcesses(t, dir, names),
     async breakStore() {
       // A lock held by a live process (this one, under another acquisition's nonce): a stuck holder.
@@ -102,6 +103,7 @@ export function etcdHarness(t: TestContext, cluster: EtcdCluster, caseIndex: num
     timeoutMs,
     open: async () => open(),
     elapse: (ms) => sleep(ms),
+    now: () => performance.now(),
     race: (names) => Promise.all(names.map((name) => open().acquireLeader(name))),
     async breakStore() {
       for (const i of cluster.members.keys()) cluster.signal(i, 'SIGSTOP');

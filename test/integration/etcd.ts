@@ -4,7 +4,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { get, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 import { waitFor } from '../../src/util/wait.js';
 import { freePortBlock } from './fixture.js';
 
@@ -56,11 +55,16 @@ function httpJson(port: number, path: string, body?: object): Promise<Record<str
   });
 }
 
+/** Where cleanups are registered: a test's context, or a benchmark's list. */
+export interface Teardown {
+  after(fn: () => Promise<void>): void;
+}
+
 /**
  * Starts an etcd cluster of `size` members on loopback, on free ports, in a temp data dir; every
  * member is killed by pid and the dir removed after the test, even when it fails.
  */
-export async function startEtcd(t: TestContext, size: number): Promise<EtcdCluster> {
+export async function startEtcd(t: Teardown, size: number): Promise<EtcdCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'pgrepl-etcd-'));
   const base = await freePortBlock(2 * size);
   const names = Array.from({ length: size }, (_, i) => `e${i}`);

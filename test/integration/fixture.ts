@@ -48,7 +48,7 @@ export function freePortBlock(count: number): Promise<number> {
 }
 
 /** Kills, by pid, the HA agents of the cluster at `dir` (first, or they would restart their servers). */
-async function killAgentsUnder(dir: string): Promise<void> {
+export async function killAgentsUnder(dir: string): Promise<void> {
   for (const file of await readdir(join(dir, 'agents')).catch(() => [] as string[])) {
     if (!file.endsWith('.pid')) continue;
     const pid = Number((await readFile(join(dir, 'agents', file), 'utf8').catch(() => '')).trim());
@@ -63,7 +63,7 @@ async function killAgentsUnder(dir: string): Promise<void> {
 }
 
 /** Kills, by pid, the postmasters of data dirs under `dir`: only servers this test started. */
-async function killServersUnder(dir: string): Promise<void> {
+export async function killServersUnder(dir: string): Promise<void> {
   const nodes = await readdir(join(dir, 'nodes')).catch(() => [] as string[]);
   for (const node of nodes) {
     const text = await readFile(join(dir, 'nodes', node, 'data', 'postmaster.pid'), 'utf8').catch(() => '');

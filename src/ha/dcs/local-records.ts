@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { lstatSync, unlinkSync } from 'node:fs';
-import { readFileNoFollowSync, writeFileAtomicSync } from '../../util/safe-fs.js';
+import { readFileNoFollowSync, UnsafePathError, writeFileAtomicSync } from '../../util/safe-fs.js';
 
 /**
  * The records of the local DCS, one JSON file each, replaced whole (temp file + rename) so a reader
@@ -54,8 +54,8 @@ export function readRecord<T>(path: string, check: Check<T>): T | Unreadable | n
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
-    // A symlink (ELOOP), a FIFO or a directory where a record belongs: present, not valid.
-    if (code !== 'ELOOP' && code !== 'EINVAL' && code !== 'EISDIR') throw error;
+    // A symlink, a FIFO or a directory where a record belongs: present, not valid.
+    if (!(error instanceof UnsafePathError) && code !== 'ELOOP' && code !== 'EINVAL' && code !== 'EISDIR') throw error;
     return unreadable(path);
   }
   try {

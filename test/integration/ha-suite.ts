@@ -68,7 +68,8 @@ async function nodeProcesses(dir: string, node: string): Promise<number[]> {
   return [agent, postmaster, ...children];
 }
 
-for (const backend of ['local', 'etcd'] as const) {
+/** The HA suite against one DCS backend; one test file per backend, so the two run in parallel. */
+export function haSuite(backend: 'local' | 'etcd'): void {
 const skip = backend === 'etcd' ? etcdMissing() ?? false : false;
 test(`HA (${backend} DCS): agents fail over by themselves in synchronous mode; a crashed postmaster restarts in place; no acknowledged write lost`, { skip }, async (t) => {
   const etcd = backend === 'etcd' ? await startEtcd(t, 1) : null;
