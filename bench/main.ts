@@ -1,4 +1,6 @@
 import { bootstrap } from './bootstrap.js';
+import { consoleScenario } from './console.js';
+import { composeScenario } from './compose.js';
 import { failoverScenario, switchoverScenario } from './lifecycle.js';
 import { haFailoverScenario } from './ha-failover.js';
 import { haSoakScenario } from './ha-soak.js';
@@ -9,6 +11,7 @@ import { haSoakScenario } from './ha-soak.js';
  * BENCH_SYNC=K runs the switchover scenario under an ANY K quorum. ha-failover: BENCH_HA_DCS=local,etcd
  * (default both, etcd when installed), BENCH_VERBOSE=1 prints the agents' lines after each fault.
  * ha-soak: BENCH_SOAK_MINUTES (default 10), BENCH_SOAK_DCS=local|etcd (default local).
+ * console: BENCH_CONSOLE_MINUTES of sampling (default 15), BENCH_CONSOLE_ROUNDS x BENCH_CONSOLE_SECONDS of pgbench.
  */
 const scenarios: Record<string, () => Promise<Record<string, number>>> = {
   bootstrap,
@@ -16,6 +19,8 @@ const scenarios: Record<string, () => Promise<Record<string, number>>> = {
   failover: failoverScenario,
   'ha-failover': haFailoverScenario,
   'ha-soak': haSoakScenario,
+  console: consoleScenario,
+  compose: composeScenario,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -4,7 +4,7 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { pgNodeOnly } from './pg-node-only.mjs';
 
 await build({
@@ -21,6 +21,24 @@ await build({
   logLevel: 'warning',
   plugins: [pgNodeOnly],
 });
+
+// The console (`pgrepl console`: HTTP server, metrics, the page's files) is a bundle of its own that
+// only that command loads, so no other command's start pays for it.
+await build({
+  entryPoints: ['src/console/index.ts'],
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  outfile: 'dist/pgrepl-console.cjs',
+  sourcemap: true,
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: 'warning',
+});
+mkdirSync('dist/console', { recursive: true });
+for (const file of readdirSync('src/console/static')) copyFileSync(`src/console/static/${file}`, `dist/console/${file}`);
+for (const file of ['uPlot.iife.min.js', 'uPlot.min.css']) copyFileSync(`node_modules/uplot/dist/${file}`, `dist/console/${file}`);
 
 // The bin: loads the bundle through vm.Script with a code cache made at build time for this very
 // bundle (its hash is in the cache's name: V8 itself checks only the source's length) and V8. The

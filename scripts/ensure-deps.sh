@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what pgrepl and its tests need when it is missing: PostgreSQL server programs (12+), and
-# for the HA tests an etcd server binary and HAProxy. Idempotent and quiet when everything is present. Used by
-# `npm test` and by the README's main command.
+# for the HA tests an etcd server binary and HAProxy, for the console's browser test Debian's Chromium.
+# Idempotent and quiet when everything is present. Used by `npm test` and by the README's main command.
 set -euo pipefail
 
 can_apt() { [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; }
@@ -53,7 +53,7 @@ install_without_service() {
     placed=1
   fi
   local status=0
-  apt_update_once && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null || status=$?
+  apt_update_once && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "$package" >/dev/null || status=$?
   [ -n "$placed" ] && rm -f "$policy"
   if [ "$status" -eq 0 ]; then
     if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
@@ -88,6 +88,19 @@ ensure_haproxy() {
   install_without_service haproxy haproxy || echo "pgrepl: installing haproxy failed; the HAProxy test will be skipped" >&2
 }
 
+# The console's browser test drives Debian's Chromium; it skips, saying so, without it.
+ensure_chromium() {
+  if command -v chromium >/dev/null; then return 0; fi
+  if ! can_apt; then
+    echo "pgrepl: chromium not found; the console's browser test will be skipped (install Debian's chromium to run it)" >&2
+    return 0
+  fi
+  echo "pgrepl: installing chromium with apt-get for the console's browser test ..." >&2
+  apt_update_once && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq chromium >/dev/null \
+    || echo "pgrepl: installing chromium failed; the console's browser test will be skipped" >&2
+}
+
 ensure_postgres
 ensure_etcd
 ensure_haproxy
+ensure_chromium

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addReplica } from '../cluster/add-replica.js';
+import { addReplica, type AddReplicaOptions, type AddReplicaResult } from '../cluster/add-replica.js';
 import { resolveClusterDir } from '../cluster/location.js';
 import { changeCluster, openCluster } from '../cluster/open.js';
 import { startAgentFor } from '../ha/enable.js';
@@ -15,6 +15,16 @@ interface AddFlags extends CommonOptions {
   readonly port?: number;
 }
 
+/** What `pgrepl add-replica` does (the console's too): clone under the cluster lock; under HA, start its agent. */
+export function runAddReplica(root: string, options: AddReplicaOptions): Promise<AddReplicaResult & { agent: Awaited<ReturnType<typeof startAgentFor>> | null }> {
+  return changeCluster(root, 'add-replica', async (cluster) => {
+    const added = await addReplica(cluster, options);
+    // Under HA the new node gets its own agent, which runs it from now on.
+    const agent = cluster.spec.ha ? await startAgentFor(await openCluster(cluster.layout.root), added.node.name, options.onEvent) : null;
+    return { ...added, agent };
+  });
+}
+
 export function registerAddReplica(program: Command): void {
   withCommonOptions(program.command('add-replica'))
     .description('clone a new replica (cascading with --from a replica, delayed with --delay)')
@@ -25,19 +35,13 @@ export function registerAddReplica(program: Command): void {
     .option('--port <P>', 'its port (default: the next free after the cluster\'s)', intOption(1024, 65535))
     .action(
       action(async (flags: AddFlags) => {
-        const onEvent = progressPrinter(Boolean(flags.json));
-        const result = await changeCluster(resolveClusterDir(flags.dir), 'add-replica', async (cluster) => {
-          const added = await addReplica(cluster, {
-            sync: Boolean(flags.sync),
-            onEvent,
-            ...(flags.name ? { name: flags.name } : {}),
-            ...(flags.from ? { from: flags.from } : {}),
-            ...(flags.delay ? { delay: flags.delay } : {}),
-            ...(flags.port ? { port: flags.port } : {}),
-          });
-          // Under HA the new node gets its own agent, which runs it from now on.
-          const agent = cluster.spec.ha ? await startAgentFor(await openCluster(cluster.layout.root), added.node.name, onEvent) : null;
-          return { ...added, agent };
+        const result = await runAddReplica(resolveClusterDir(flags.dir), {
+          sync: Boolean(flags.sync),
+          onEvent: progressPrinter(Boolean(flags.json)),
+          ...(flags.name ? { name: flags.name } : {}),
+          ...(flags.from ? { from: flags.from } : {}),
+          ...(flags.delay ? { delay: flags.delay } : {}),
+          ...(flags.port ? { port: flags.port } : {}),
         });
         printResult(flags, result, () =>
           `${result.node.name} streams from ${result.node.upstream} on ${result.node.host}:${result.node.port}${result.node.delay ? `, applying ${result.node.delay} late` : ''}${flags.sync ? ` (synchronous, quorum ${result.sync})` : ''}`,

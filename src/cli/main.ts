@@ -16,6 +16,7 @@ import { registerRemoveReplica } from './remove-replica.js';
 import { registerSwitchover } from './switchover.js';
 import { registerAgent } from './agent.js';
 import { registerPause } from './pause.js';
+import { registerConsole } from './console.js';
 
 const program = new Command('pgrepl')
   .description('A PostgreSQL primary with streaming hot-standby replicas, done right, in one command.')
@@ -28,6 +29,7 @@ for (const register of [
   registerAddReplica, registerRemoveReplica, registerSwitchover, registerFailover, registerRejoin, registerSet, registerCompose,
   registerAgent, registerPause,
 ]) register(program);
+registerConsole(program);
 for (const command of program.commands) command.exitOverride();
 
 exitOnInterrupt();

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { assess, type ClusterStatus, type NodeStatus } from '../cluster/assess.js';
 import { resolveClusterDir } from '../cluster/location.js';
-import { observeCluster } from '../cluster/observe.js';
+import type { Cluster } from '../cluster/context.js';
+import { observeCluster, type ObserveOptions } from '../cluster/observe.js';
 import { openCluster } from '../cluster/open.js';
 import { action, printResult, type CommonOptions } from './output.js';
 import { withCommonOptions } from './options.js';
@@ -43,18 +44,26 @@ function renderHa(ha: HaStatus): string {
   return [head, ...rows].join('\n');
 }
 
+/**
+ * What `status` shows: the assessed nodes, HA's view when HA is on, and the document `--json`
+ * prints. The console samples through this very function (with held connections via `observe`).
+ */
+export async function readStatus(cluster: Cluster, observe: ObserveOptions = {}): Promise<{ status: ClusterStatus; ha: HaStatus | null; document: Record<string, unknown> }> {
+  const [observed, ha] = await Promise.all([observeCluster(cluster, cluster.spec.nodes, observe), cluster.spec.ha ? haStatus(cluster) : null]);
+  const status = assess(observed, cluster.spec.replication);
+  const document = ha
+    ? { dir: cluster.layout.root, ...status, nodes: status.nodes.map((n) => ({ ...n, agent: ha.agents[n.name] ?? null })), leader: ha.leader, paused: ha.paused, lease: ha.lease, ha }
+    : { dir: cluster.layout.root, ...status };
+  return { status, ha, document };
+}
+
 export function registerStatus(program: Command): void {
   withCommonOptions(program.command('status'))
     .description('role, state, lag and slots of every node, with warnings')
     .action(
       action(async (flags: CommonOptions) => {
-        const cluster = await openCluster(resolveClusterDir(flags.dir));
-        const [observed, ha] = await Promise.all([observeCluster(cluster), cluster.spec.ha ? haStatus(cluster) : null]);
-        const status = assess(observed, cluster.spec.replication);
-        const json = ha
-          ? { dir: cluster.layout.root, ...status, nodes: status.nodes.map((n) => ({ ...n, agent: ha.agents[n.name] ?? null })), leader: ha.leader, paused: ha.paused, lease: ha.lease, ha }
-          : { dir: cluster.layout.root, ...status };
-        printResult(flags, json, () => renderStatus(status) + (ha ? `\n\n${renderHa(ha)}` : ''));
+        const { status, ha, document } = await readStatus(await openCluster(resolveClusterDir(flags.dir)));
+        printResult(flags, document, () => renderStatus(status) + (ha ? `\n\n${renderHa(ha)}` : ''));
       }),
     );
 }

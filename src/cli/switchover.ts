@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { resolveClusterDir } from '../cluster/location.js';
 import { changeCluster, openCluster } from '../cluster/open.js';
-import { haSwitchover } from '../ha/switchover.js';
-import { DEFAULT_MAX_LAG_BYTES, switchover } from '../cluster/switchover.js';
+import { haSwitchover, type HaSwitchoverResult } from '../ha/switchover.js';
+import { DEFAULT_MAX_LAG_BYTES, switchover, type SwitchoverOptions, type SwitchoverResult } from '../cluster/switchover.js';
 import { action, printResult, type CommonOptions } from './output.js';
 import { intOption, withCommonOptions } from './options.js';
 import { progressPrinter } from './progress.js';
@@ -10,6 +10,16 @@ import { progressPrinter } from './progress.js';
 interface SwitchoverFlags extends CommonOptions {
   readonly to?: string;
   readonly maxLagBytes: number;
+}
+
+/** What `pgrepl switchover` does (the console's switchover too): through the agents under HA, else under the cluster lock. */
+export async function runSwitchover(root: string, options: SwitchoverOptions): Promise<SwitchoverResult | HaSwitchoverResult> {
+  const opened = await openCluster(root);
+  // Under HA the agents change the cluster (the new leader records itself in the spec, under
+  // the lock): this only asks them, through the DCS, and waits.
+  return opened.spec.ha
+    ? haSwitchover(opened, options.to, options.onEvent)
+    : changeCluster(root, 'switchover', (cluster) => switchover(cluster, options));
 }
 
 export function registerSwitchover(program: Command): void {
@@ -20,13 +30,7 @@ export function registerSwitchover(program: Command): void {
     .action(
       action(async (flags: SwitchoverFlags) => {
         const options = { maxLagBytes: flags.maxLagBytes, onEvent: progressPrinter(Boolean(flags.json)), ...(flags.to ? { to: flags.to } : {}) };
-        const root = resolveClusterDir(flags.dir);
-        const opened = await openCluster(root);
-        // Under HA the agents change the cluster (the new leader records itself in the spec, under
-        // the lock): this only asks them, through the DCS, and waits.
-        const result = opened.spec.ha
-          ? await haSwitchover(opened, flags.to, options.onEvent)
-          : await changeCluster(root, 'switchover', (cluster) => switchover(cluster, options));
+        const result = await runSwitchover(resolveClusterDir(flags.dir), options);
         printResult(flags, result, () =>
           `switched over${'viaAgents' in result ? ' through the HA agents' : ''}: ${result.to} is the primary, ${result.from} streams from it\nwrites were unavailable for ${result.writeUnavailableMs ?? '?'} ms; total ${result.totalMs} ms`,
         );

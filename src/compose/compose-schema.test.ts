@@ -26,7 +26,7 @@ function composeValidator() {
 
 const validate = composeValidator();
 
-for (const flags of [{}, { replicas: '3', sync: '2', pgadmin: true }, { pgVersion: '13' }, { pgVersion: '18', bind: '0.0.0.0', port: '6543' }]) {
+for (const flags of [{}, { replicas: '3', sync: '2', pgadmin: true }, { pgVersion: '13' }, { pgVersion: '18', bind: '0.0.0.0', port: '6543' }, { subnet: '10.9.8.0/24', bind: '::1' }]) {
   test(`docker-compose.yml is valid against the Compose Specification schema: ${JSON.stringify(flags)}`, () => {
     const model: unknown = parse(renderComposeFile(optionsFor(flags)));
     assert.ok(validate(model), JSON.stringify(validate.errors, null, 2));

@@ -5,7 +5,7 @@ import { validateComposeOptions } from './options.js';
 
 test('defaults: one asynchronous replica on postgres 17, published on loopback', () => {
   const o = validateComposeOptions({});
-  assert.deepEqual([o.replicas, o.sync, o.pgVersion, o.bind, o.port, o.pgadmin], [1, 0, 17, '127.0.0.1', 5432, false]);
+  assert.deepEqual([o.replicas, o.sync, o.pgVersion, o.bind, o.port, o.pgadmin, o.subnet], [1, 0, 17, '127.0.0.1', 5432, false, undefined]);
 });
 
 for (const [flags, message] of [
@@ -20,7 +20,9 @@ for (const [flags, message] of [
   [{ subnet: '10.0.0.0' }, /--subnet must be an IPv4 network/],
   [{ subnet: '10.0.0.0/30', replicas: '2' }, /--subnet must be an IPv4 network|too few addresses/],
   [{ subnet: '10.0.0.0/29', replicas: '5' }, /too few addresses for 6 services/],
-  [{ pgadmin: true, pgadminPort: '5432' }, /--pgadmin-port 5432 is the primary's --port too/],
+  [{ pgadmin: true, pgadminPort: '5432' }, /--pgadmin-port 5432 is one of the nodes' ports \(5432-5433\)/],
+  [{ pgadmin: true, replicas: '3', port: '6000', pgadminPort: '6003' }, /--pgadmin-port 6003 is one of the nodes' ports \(6000-6003\)/],
+  [{ replicas: '3', port: '65533' }, /--port must be a whole number from 1 to 65532/],
 ] as const) {
   test(`refuses ${JSON.stringify(flags)} with a usage error and a hint`, () => {
     assert.throws(() => validateComposeOptions(flags), (error: unknown) => {

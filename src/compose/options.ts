@@ -15,8 +15,11 @@ export interface ComposeOptions {
   /** Host address published ports bind to; loopback unless the user asks otherwise. */
   readonly bind: string;
   readonly pgadminPort: number;
-  /** The Compose network's IPv4 subnet; pg_hba.conf admits exactly this range. */
-  readonly subnet: string;
+  /**
+   * The Compose network's IPv4 subnet when the user fixes one; otherwise Docker picks a free one
+   * (so two projects can run at once) and each node admits whatever subnet it finds itself on.
+   */
+  readonly subnet?: string;
 }
 
 /** Flags as the CLI received them: strings, unvalidated. */
@@ -40,7 +43,8 @@ export const MIN_PG_VERSION = 13;
 export const MAX_PG_VERSION = 18;
 /** Every replica is a full copy of the data on one Docker host; past this it is a typo, not a plan. */
 export const MAX_REPLICAS = 32;
-export const DEFAULT_SUBNET = '10.213.47.0/24';
+/** Only an example in messages: by default Docker picks the subnet. */
+export const EXAMPLE_SUBNET = '10.213.47.0/24';
 
 function wholeNumber(flag: string, raw: string, min: number, max: number, hint: string): number {
   const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
@@ -54,11 +58,11 @@ function ipv4ToInt(address: string): number {
 
 /** An IPv4 network address with a prefix that leaves room for every service and the gateway. */
 export function validateSubnet(raw: string, services: number): string {
-  const hint = `give a free private IPv4 network, e.g. --subnet ${DEFAULT_SUBNET}`;
+  const hint = `give a free private IPv4 network, e.g. --subnet ${EXAMPLE_SUBNET}`;
   const match = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(raw);
   const prefix = Number(match?.[2]);
   if (!match || isIP(match[1]!) !== 4 || prefix < 8 || prefix > 29) {
-    throw new UsageError(`--subnet must be an IPv4 network like ${DEFAULT_SUBNET} with a prefix from /8 to /29 (got '${raw}')`, { hint });
+    throw new UsageError(`--subnet must be an IPv4 network like ${EXAMPLE_SUBNET} with a prefix from /8 to /29 (got '${raw}')`, { hint });
   }
   const hostBits = 32 - prefix;
   if (ipv4ToInt(match[1]!) % 2 ** hostBits !== 0) {
@@ -81,14 +85,17 @@ export function validateComposeOptions(raw: RawComposeOptions): ComposeOptions {
   }
   const pgVersion = wholeNumber('--pg-version', raw.pgVersion ?? '17', MIN_PG_VERSION, MAX_PG_VERSION,
     `the official postgres image's major version, e.g. --pg-version 17 (13 is the oldest with max_slot_wal_keep_size, which bounds the WAL a slot keeps)`);
-  const port = wholeNumber('--port', raw.port ?? '5432', 1, 65535, 'the host port the primary is published on');
+  const port = wholeNumber('--port', raw.port ?? '5432', 1, 65535 - replicas, `the host port pg1 is published on; pg2..pg${replicas + 1} follow it`);
   const pgadminPort = wholeNumber('--pgadmin-port', raw.pgadminPort ?? '5050', 1, 65535, "the host port pgAdmin's web UI is published on");
   const pgadmin = Boolean(raw.pgadmin);
-  if (pgadmin && pgadminPort === port) {
-    throw new UsageError(`--pgadmin-port ${pgadminPort} is the primary's --port too`, { hint: 'give pgAdmin another host port' });
+  if (pgadmin && pgadminPort >= port && pgadminPort <= port + replicas) {
+    throw new UsageError(`--pgadmin-port ${pgadminPort} is one of the nodes' ports (${port}-${port + replicas})`, { hint: 'give pgAdmin another host port' });
   }
   const bind = raw.bind ?? '127.0.0.1';
   if (isIP(bind) === 0) throw new UsageError(`--bind must be an IP address (got '${bind}')`, { hint: 'e.g. --bind 127.0.0.1 (this host only, the default)' });
-  const subnet = validateSubnet(raw.subnet ?? DEFAULT_SUBNET, 1 + replicas + (pgadmin ? 1 : 0));
-  return { replicas, sync, pgadmin, pgVersion, outDir: raw.output ?? 'pgrepl-compose', port, bind, pgadminPort, subnet };
+  const subnet = raw.subnet === undefined ? undefined : validateSubnet(raw.subnet, 1 + replicas + (pgadmin ? 1 : 0));
+  return {
+    replicas, sync, pgadmin, pgVersion, outDir: raw.output ?? 'pgrepl-compose', port, bind, pgadminPort,
+    ...(subnet === undefined ? {} : { subnet }),
+  };
 }

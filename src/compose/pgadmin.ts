@@ -1,6 +1,6 @@
-import { secretRef } from './env-file.js';
-import { CONTAINER_PORT, NETWORK, PRIMARY_SERVICE, replicaNames } from './layout.js';
+import { CONTAINER_PORT, NETWORK, nodeNames, portMapping } from './layout.js';
 import type { ComposeOptions } from './options.js';
+import { secretTarget } from './secrets.js';
 
 export const PGADMIN_IMAGE = 'dpage/pgadmin4:9';
 export const PGADMIN_VOLUME = 'pgadmin-data';
@@ -11,34 +11,34 @@ export const PGADMIN_EMAIL = 'admin@example.com';
 
 /**
  * pgAdmin with every node pre-registered. No `user:` key: the image runs as its own unprivileged
- * user (5050), which `user: root` would override. Published on the bind address only (loopback by
- * default): it is plain HTTP.
+ * user (5050), which `user: root` would override. Its password is a Compose secret read through
+ * PGADMIN_DEFAULT_PASSWORD_FILE, never an environment value. Published on the bind address only
+ * (loopback by default): it is plain HTTP.
  */
 export function pgadminService(options: ComposeOptions): Record<string, unknown> {
   return {
     image: PGADMIN_IMAGE,
     environment: {
       PGADMIN_DEFAULT_EMAIL: PGADMIN_EMAIL,
-      PGADMIN_DEFAULT_PASSWORD: secretRef('PGADMIN_PASSWORD'),
+      PGADMIN_DEFAULT_PASSWORD_FILE: secretTarget('pgadmin_password'),
       // Postfix would be started through sudo as root; nothing here sends mail.
       PGADMIN_DISABLE_POSTFIX: 'true',
     },
+    secrets: ['pgadmin_password'],
     volumes: [
       { type: 'volume', source: PGADMIN_VOLUME, target: '/var/lib/pgadmin' },
       { type: 'bind', source: `./${SERVERS_FILE}`, target: SERVERS_TARGET, read_only: true },
     ],
-    ports: [{ target: 80, published: String(options.pgadminPort), host_ip: options.bind, protocol: 'tcp' }],
+    ports: [portMapping(options.bind, options.pgadminPort, 80)],
     networks: [NETWORK],
-    depends_on: { [PRIMARY_SERVICE]: { condition: 'service_healthy' } },
     restart: 'unless-stopped',
   };
 }
 
 /** servers.json: one entry per node, reached by service name on the Compose network. No passwords. */
 export function renderServersJson(options: ComposeOptions): string {
-  const nodes = [PRIMARY_SERVICE, ...replicaNames(options)];
   const servers = Object.fromEntries(
-    nodes.map((name, i) => [
+    nodeNames(options).map((name, i) => [
       String(i + 1),
       { Name: name, Group: 'pgrepl', Host: name, Port: CONTAINER_PORT, MaintenanceDB: 'postgres', Username: 'postgres', SSLMode: 'prefer' },
     ]),

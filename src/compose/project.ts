@@ -1,24 +1,22 @@
 import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { PRIMARY_INIT_FILE, REPLICA_ENTRYPOINT_FILE, renderComposeFile } from './compose-file.js';
-import { generateSecrets, renderEnvFile, type ComposeSecrets } from './env-file.js';
-import { PGADMIN_SERVICE, PRIMARY_SERVICE, REPLICATION_USER, replicaNames } from './layout.js';
+import { renderComposeFile } from './compose-file.js';
+import { INIT_HOOK_FILE, INITIAL_PRIMARY, NODE_SCRIPT_FILE, nodeNames, PGADMIN_SERVICE, PRIMARY_FILE, SECRETS_DIR, STATE_DIR } from './layout.js';
+import { renderInitHook, renderNodeScript } from './node-scripts.js';
 import type { ComposeOptions } from './options.js';
 import { renderServersJson, SERVERS_FILE } from './pgadmin.js';
-import { renderPrimaryInit } from './primary-init.js';
 import { renderProjectReadme } from './readme.js';
-import { REPLICA_ENTRYPOINT } from './replica-entrypoint.js';
+import { generateSecrets, secretFile, secretMode, type ComposeSecrets, type SecretName } from './secrets.js';
 
 export const COMPOSE_FILE = 'docker-compose.yml';
-export const ENV_FILE = '.env';
 
 export interface ProjectFile {
   readonly name: string;
   readonly content: string;
   /**
-   * .env holds every secret: 0600. Scripts and servers.json are read inside containers by other
-   * uids (postgres, pgAdmin's 5050), so they must be world-readable; none holds a secret.
+   * Secrets 0600 (see secretMode). Scripts, state/ and servers.json are read inside containers by
+   * other uids (postgres, pgAdmin's 5050), so they are world-readable; none holds a secret.
    */
   readonly mode: number;
 }
@@ -29,20 +27,23 @@ export interface ComposeResult {
   readonly services: string[];
 }
 
+/** Directories of the project, created before the files, with their modes. */
+export const PROJECT_DIRS: ReadonlyArray<readonly [string, number]> = [
+  [SECRETS_DIR, 0o700],
+  [STATE_DIR, 0o755],
+];
+
 /** Every file of the project, rendered. Pure apart from the secrets it is given. */
 export function projectFiles(options: ComposeOptions, secrets: ComposeSecrets): ProjectFile[] {
   const files: ProjectFile[] = [
     { name: COMPOSE_FILE, content: renderComposeFile(options), mode: 0o644 },
-    { name: ENV_FILE, content: renderEnvFile(secrets), mode: 0o600 },
     // So `git add .` in the project cannot commit the secrets.
-    { name: '.gitignore', content: `${ENV_FILE}\n`, mode: 0o644 },
-    {
-      name: PRIMARY_INIT_FILE,
-      content: renderPrimaryInit({ replicationUser: REPLICATION_USER, slots: replicaNames(options), subnet: options.subnet }),
-      mode: 0o755,
-    },
-    { name: REPLICA_ENTRYPOINT_FILE, content: REPLICA_ENTRYPOINT, mode: 0o755 },
+    { name: '.gitignore', content: `${SECRETS_DIR}/\n`, mode: 0o644 },
+    { name: NODE_SCRIPT_FILE, content: renderNodeScript(), mode: 0o755 },
+    { name: INIT_HOOK_FILE, content: renderInitHook(), mode: 0o755 },
+    { name: `${STATE_DIR}/${PRIMARY_FILE}`, content: `${INITIAL_PRIMARY}\n`, mode: 0o644 },
     { name: 'README.md', content: renderProjectReadme(options), mode: 0o644 },
+    ...Object.entries(secrets).map(([name, value]) => ({ name: secretFile(name as SecretName), content: value as string, mode: secretMode(name as SecretName) })),
   ];
   if (options.pgadmin) files.push({ name: SERVERS_FILE, content: renderServersJson(options), mode: 0o644 });
   return files;
@@ -71,6 +72,10 @@ export async function writeComposeProject(options: ComposeOptions, secrets = gen
   const dir = resolve(options.outDir);
   await assertFreeDir(dir);
   await mkdir(dir, { recursive: true });
+  for (const [name, mode] of PROJECT_DIRS) {
+    await mkdir(join(dir, name), { mode });
+    await chmod(join(dir, name), mode);
+  }
   const files = projectFiles(options, secrets);
   for (const file of files) {
     const path = join(dir, file.name);
@@ -78,6 +83,6 @@ export async function writeComposeProject(options: ComposeOptions, secrets = gen
     await writeFile(path, file.content, { mode: file.mode, flag: 'wx' });
     await chmod(path, file.mode);
   }
-  const services = [PRIMARY_SERVICE, ...replicaNames(options), ...(options.pgadmin ? [PGADMIN_SERVICE] : [])];
+  const services = [...nodeNames(options), ...(options.pgadmin ? [PGADMIN_SERVICE] : [])];
   return { dir, files: files.map((f) => f.name), services };
 }

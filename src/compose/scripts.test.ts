@@ -1,38 +1,46 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { composeHba, renderPrimaryInit } from './primary-init.js';
-import { REPLICA_ENTRYPOINT } from './replica-entrypoint.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { composeHba, renderInitHook, renderNodeScript } from './node-scripts.js';
+import { SCRIPTS } from './scripts.generated.js';
 
-function bashSyntaxOk(script: string): void {
-  execFileSync('bash', ['-n'], { input: script });
-}
+/** The readable sources, read from the source tree (tsc does not copy them). */
+const SOURCE_DIR = fileURLToPath(new URL('../../../src/compose/scripts/', import.meta.url));
 
-test('the primary init script is valid bash: LOGIN REPLICATION only, a reserved slot per replica', () => {
-  const script = renderPrimaryInit({ replicationUser: 'replicator', slots: ['replica1', 'replica2'], subnet: '10.1.2.0/24' });
-  bashSyntaxOk(script);
-  assert.match(script, /CREATE ROLE replicator LOGIN REPLICATION PASSWORD '\$verifier';/);
-  assert.doesNotMatch(script, /SUPERUSER|CREATEDB|CREATEROLE|ALTER ROLE/);
-  assert.match(script, /pg_create_physical_replication_slot\(name, true\)/);
-  assert.match(script, /\('replica1'\), \('replica2'\)/);
-  assert.match(script, /synchronous_commit = local/);
+test('scripts.generated.ts is the scripts in src/compose/scripts (run node scripts/embed-compose-scripts.mjs after editing them)', () => {
+  const sources = Object.fromEntries(readdirSync(SOURCE_DIR).filter((n) => n.endsWith('.sh')).map((n) => [n, readFileSync(`${SOURCE_DIR}${n}`, 'utf8')]));
+  assert.deepEqual(SCRIPTS, sources);
 });
 
-test('pg_hba.conf: scram from the Compose subnet only, no trust, no catch-all, replication role rejected for sessions', () => {
-  const hba = composeHba({ replicationUser: 'replicator', subnet: '10.1.2.0/24' });
-  const rules = hba.split('\n').filter((line) => line && !line.startsWith('#'));
-  assert.ok(rules.includes('host replication replicator 10.1.2.0/24 scram-sha-256'));
-  for (const rule of rules) {
-    assert.doesNotMatch(rule, /\btrust\b|\b0\.0\.0\.0\/0\b|\ball all all\b|::\/0/, rule);
-    if (rule.startsWith('host')) assert.match(rule, / (10\.1\.2\.0\/24|127\.0\.0\.1\/32) (scram-sha-256|reject)$/, rule);
-    if (rule.endsWith('reject')) assert.match(rule, /^host all replicator /, rule);
-  }
+test('the scripts are valid bash; the hba is filled in', () => {
+  for (const script of [renderNodeScript(), renderInitHook()]) execFileSync('bash', ['-n'], { input: script });
+  assert.ok(!renderNodeScript().includes('@HBA@'));
+  assert.ok(renderNodeScript().includes(composeHba().trimEnd()));
 });
 
-test('the replica entrypoint is valid bash, clones as postgres with a passfile, and hands over to the image', () => {
-  bashSyntaxOk(REPLICA_ENTRYPOINT);
-  assert.match(REPLICA_ENTRYPOINT, /as_postgres pg_basebackup -D "\$PGDATA" -X stream -c fast -R -S "\$REPLICATION_SLOT"/);
-  assert.match(REPLICA_ENTRYPOINT, /passfile=\$PASSFILE/);
-  assert.doesNotMatch(REPLICA_ENTRYPOINT, /password=|PGPASSWORD/);
-  assert.match(REPLICA_ENTRYPOINT, /exec docker-entrypoint\.sh "\$@"\n$/);
+test('pg_hba.conf: scram from the subnet only, no trust, no catch-all; the replication role is refused any session, socket too', () => {
+  const rules = composeHba().split('\n').filter((line) => line && !line.startsWith('#'));
+  assert.deepEqual(rules, [
+    'host replication replicator 192.0.2.0/24 scram-sha-256',
+    'host all replicator 192.0.2.0/24 reject',
+    'host all replicator 127.0.0.1/32 reject',
+    'host all all 192.0.2.0/24 scram-sha-256',
+    'host all all 127.0.0.1/32 scram-sha-256',
+    'local all replicator reject',
+    'local all postgres peer map=pgrepl',
+    'local all all scram-sha-256',
+  ]);
+});
+
+test('root only reads secrets and drops to postgres: no write, chown or chmod before gosu', () => {
+  const script = renderNodeScript();
+  const body = /drop_privileges\(\) \{\n([\s\S]*?)\n\}/.exec(script)![1]!;
+  assert.doesNotMatch(body, /chown|chmod|mkdir|>|mv |rm |touch/);
+  assert.match(body, /exec gosu postgres bash "\$SELF" "\$@"/);
+  // Every mode that can run as root goes through drop_privileges first.
+  for (const mode of ['health', 'rewind', 'reclone', 'postgres']) assert.match(script, new RegExp(`  ${mode}\\) drop_privileges "\\$@"; `), mode);
+  assert.doesNotMatch(script, /PGPASSWORD|password=/);
+  assert.match(script, /pg_basebackup -D "\$PGDATA" -X stream -c fast -S "\$PGREPL_NODE" -w -d "host=\$1 port=\$PORT user=\$REPLICATION_USER passfile=\$PASSFILE" \\\n/);
 });

@@ -10,7 +10,7 @@ import { act, LeaseLostError, stopSelf, type ActContext } from './act.js';
 import type { Dcs } from './dcs/dcs.js';
 import { decide } from './decide.js';
 import { LeaseKeeper, monotonic, type Clock } from './lease.js';
-import { lookAtLease, lookAtPeers, lookAtSelf, memberState, type Memory } from './look.js';
+import { lookAtLastLeader, lookAtLease, lookAtPeers, lookAtSelf, memberState, type LastLeaderMemory, type Memory } from './look.js';
 import type { MemberState } from './member.js';
 import { OwnServer } from './own-server.js';
 import { readPaused } from './pause.js';
@@ -67,6 +67,7 @@ export class Agent {
   #lastReason = '';
   /** Cycles in a row whose step failed. */
   #failures = 0;
+  readonly #lastLeader: LastLeaderMemory = { verdict: 'unknown', timeouts: 0 };
   #view: AgentView = { member: null, leader: null, paused: false, holdsLease: false, pg: null, dcsReachable: true };
   #failsafe: { from: string; until: number } | null = null;
   readonly #failsafeTicker: FailsafeTicker;
@@ -175,10 +176,12 @@ export class Agent {
     ]);
     const ha = this.#cluster.spec.ha!;
     const leaderless = lease.dcs === 'ok' && lease.holder === null && !paused;
+    const specPrimary = primaryOf(this.#cluster.spec).name;
     // A peer answers /status with a fresh query of its server: on a loaded machine that takes more than
     // 300 ms, and under a quorum every member must be compared, so a short wait means no failover at all.
-    const peers = leaderless ? await lookAtPeers(this.#cluster.spec, node.name, ha.retryTimeoutMs) : [];
-    const specPrimary = primaryOf(this.#cluster.spec).name;
+    const [peers, lastLeader] = leaderless
+      ? await Promise.all([lookAtPeers(this.#cluster.spec, node.name, ha.retryTimeoutMs), lookAtLastLeader(this.#cluster, specPrimary, node.name, ha.retryTimeoutMs, this.#lastLeader)])
+      : [[], 'unknown' as const];
     const led = clusterLedBy(this.#cluster, lease.dcs === 'ok' && lease.holder !== null ? lease.holder : specPrimary);
     this.#restarts.splice(0, this.#restarts.filter((t) => t < now - RESTART_WINDOW_MS).length);
     const settings: HaSettings = {
@@ -192,7 +195,7 @@ export class Agent {
       restartsSoFar: this.#restarts.length,
     };
     const failsafeFrom = this.#failsafe !== null && this.#failsafe.until > now ? this.#failsafe.from : null;
-    return { me: node.name, pg, lease, peers, settings, specPrimary, request, failsafeFrom, now };
+    return { me: node.name, pg, lease, peers, settings, specPrimary, lastLeader, request, failsafeFrom, now };
   }
 
   #context(): ActContext {

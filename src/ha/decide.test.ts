@@ -11,12 +11,14 @@ const primary = (lsn = '0/5000000', timeline = 1): LocalPg => ({ kind: 'running'
 const replica = (lsn: string | null = '0/5000000', upstream: string | null = 'pg1', timeline = 1): LocalPg => ({
   kind: 'running', role: 'replica', timeline, lsn: lsn === null ? null : parseLsn(lsn), replayLsn: null, streaming: upstream !== null, upstream,
 });
+/** A replica whose primary is gone: its walreceiver no longer streams. */
+const lost = (lsn: string | null = '0/5000000', timeline = 1): LocalPg => ({ ...(replica(lsn, 'pg1', timeline) as Extract<LocalPg, { kind: 'running' }>), streaming: false });
 const stopped = (over: Partial<Extract<LocalPg, { kind: 'stopped' }>> = {}): LocalPg => ({ kind: 'stopped', control: 'shut down in recovery', timeline: 1, crashed: false, diverged: false, noData: false, handedOverTo: null, ...over });
 const peer = (name: string, over: Partial<PeerView> = {}): PeerView => ({ name, reachable: true, running: true, role: 'replica', timeline: 1, lsn: parseLsn('0/5000000'), eligible: true, ...over });
 const held = (holder: string | null, myDeadline: number | null = null): LeaseView => ({ dcs: 'ok', holder, myDeadline });
 
 function snap(me: string, pg: LocalPg, lease: LeaseView, peers: PeerView[] = [], over: Partial<HaSettings> = {}, specPrimary = 'pg1', request: SwitchoverRequest | null = null): Snapshot {
-  return { me, pg, lease, peers, settings: { ...settings, ...over }, specPrimary, request, failsafeFrom: null, now: NOW };
+  return { me, pg, lease, peers, settings: { ...settings, ...over }, specPrimary, lastLeader: 'unreachable', request, failsafeFrom: null, now: NOW };
 }
 const asked = (over: Partial<SwitchoverRequest> = {}): SwitchoverRequest => ({ from: 'pg1', to: null, candidate: null, refused: null, ...over });
 
@@ -43,17 +45,19 @@ const table: Array<[string, Snapshot, string, RegExp]> = [
   // Nobody holds it.
   ['running primary takes the free lease', snap('pg1', primary(), held(null)), 'acquire', /taking it/],
   ['running primary beside another primary fences', snap('pg1', primary(), held(null), [peer('pg2', { role: 'primary' })]), 'fence', /pg2 also runs as a primary/],
-  ['replica waits for a live primary to take it', snap('pg2', replica(), held(null), [peer('pg1', { role: 'primary' })]), '', /waiting for pg1/],
-  ['most advanced replica takes over', snap('pg2', replica('0/6000000'), held(null), [peer('pg3')]), 'acquire,promote', /taking over, pg2 is the most advanced of 2/],
-  ['replica behind another does not', snap('pg3', replica('0/5000000'), held(null), [peer('pg2', { lsn: parseLsn('0/8000000') })]), '', /not promoting pg3: 48.0 MB behind pg2/],
-  ['an ineligible peer ahead does not count', snap('pg3', replica('0/5000000'), held(null), [peer('pg2', { lsn: parseLsn('0/8000000'), eligible: false })]), 'acquire,promote', /taking over/],
-  ['newer timeline wins', snap('pg3', replica('0/9000000'), held(null), [peer('pg2', { timeline: 2 })]), '', /pg2 is on a newer timeline/],
-  ['tie goes to the lower name', snap('pg3', replica(), held(null), [peer('pg2')]), '', /pg2 has received as much WAL and goes first/],
-  ['nofailover never promotes', snap('pg2', replica(), held(null), [], { nofailover: true }), '', /nofailover/],
-  ['delayed replica never promotes', snap('pg2', replica(), held(null), [], { delayed: true }), '', /delayed/],
-  ['sync: needs N-K+1 quorum members compared', snap('pg2', replica(), held(null), [peer('pg3', { reachable: false })], { syncK: 1 }), '', /only 1 of 2 synchronous standbys could be compared/],
-  ['sync: ANY 2 of 2 needs only one', snap('pg2', replica(), held(null), [peer('pg3', { reachable: false })], { syncK: 2 }), 'acquire,promote', /taking over/],
-  ['sync: a non-member never promotes', snap('pg4', replica('0/9000000'), held(null), [], { syncK: 1 }), '', /not a synchronous standby/],
+  ['replica waits for a live primary to take it', snap('pg2', lost(), held(null), [peer('pg1', { role: 'primary' })]), '', /waiting for pg1/],
+  ['most advanced replica takes over', snap('pg2', lost('0/6000000'), held(null), [peer('pg3')]), 'acquire,promote', /taking over, pg2 is the most advanced of 2/],
+  ['a frozen primary\'s stream does not stop a takeover', snap('pg2', replica('0/6000000', 'pg1'), held(null), [peer('pg3')]), 'acquire,promote', /taking over/],
+  ['no takeover while the old primary answers SQL writable', { ...snap('pg2', lost('0/6000000'), held(null), [peer('pg3')]), lastLeader: 'writable' }, '', /pg1 still accepts SQL as a writable primary/],
+  ['replica behind another does not', snap('pg3', lost('0/5000000'), held(null), [peer('pg2', { lsn: parseLsn('0/8000000') })]), '', /not promoting pg3: 48.0 MB behind pg2/],
+  ['an ineligible peer ahead does not count', snap('pg3', lost('0/5000000'), held(null), [peer('pg2', { lsn: parseLsn('0/8000000'), eligible: false })]), 'acquire,promote', /taking over/],
+  ['newer timeline wins', snap('pg3', lost('0/9000000'), held(null), [peer('pg2', { timeline: 2 })]), '', /pg2 is on a newer timeline/],
+  ['tie goes to the lower name', snap('pg3', lost(), held(null), [peer('pg2')]), '', /pg2 has received as much WAL and goes first/],
+  ['nofailover never promotes', snap('pg2', lost(), held(null), [], { nofailover: true }), '', /nofailover/],
+  ['delayed replica never promotes', snap('pg2', lost(), held(null), [], { delayed: true }), '', /delayed/],
+  ['sync: needs N-K+1 quorum members compared', snap('pg2', lost(), held(null), [peer('pg3', { reachable: false })], { syncK: 1 }), '', /only 1 of 2 synchronous standbys could be compared/],
+  ['sync: ANY 2 of 2 needs only one', snap('pg2', lost(), held(null), [peer('pg3', { reachable: false })], { syncK: 2 }), 'acquire,promote', /taking over/],
+  ['sync: a non-member never promotes', snap('pg4', lost('0/9000000'), held(null), [], { syncK: 1 }), '', /not a synchronous standby/],
   ['stopped recorded primary starts', snap('pg1', stopped({ control: 'shut down' }), held(null), [peer('pg2')]), 'acquire,start', /the recorded primary/],
   ['stopped primary with a newer timeline around waits', snap('pg1', stopped({ control: 'shut down' }), held(null), [peer('pg2', { timeline: 2 })]), '', /waits for a leader/],
   ['crashed former primary does not start writable', snap('pg1', stopped({ control: 'in production', crashed: true }), held(null)), '', /waits for a leader/],
@@ -74,7 +78,7 @@ const table: Array<[string, Snapshot, string, RegExp]> = [
   ['DCS down, never held: fence a primary', snap('pg1', primary(), { dcs: 'unavailable', myDeadline: null }), 'fence', /not holding the lease/],
   ['DCS down, replica: nothing', snap('pg2', replica(), { dcs: 'unavailable', myDeadline: null }), '', /no change/],
   ['paused holder renews only', snap('pg1', stopped({ crashed: true, control: 'in production' }), held('pg1', NOW + 2000), [], { paused: true }), 'renew', /paused/],
-  ['paused replica never takes over', snap('pg2', replica('0/9000000'), held(null), [], { paused: true }), '', /paused/],
+  ['paused replica never takes over', snap('pg2', lost('0/9000000'), held(null), [], { paused: true }), '', /paused/],
 ];
 
 for (const [what, snapshot, actions, reason] of table) {
@@ -86,6 +90,6 @@ for (const [what, snapshot, actions, reason] of table) {
 }
 
 test('decide: a promotion after a takeover names the recorded primary it replaces', () => {
-  const [, promote] = decide(snap('pg2', replica('0/6000000'), held(null))).actions;
+  const [, promote] = decide(snap('pg2', lost('0/6000000'), held(null))).actions;
   assert.deepEqual(promote, { kind: 'promote', from: 'pg1' });
 });

@@ -107,9 +107,20 @@ function leaderless(s: Snapshot): Decision {
   }
   if (pg.kind === 'stopped') return leaderlessStopped(s, pg);
   if (pg.kind === 'unreachable') return { reason: 'the lease is free; this node does not answer, so it does not compete', actions: [], soon: true };
+  const alive = lastLeaderAlive(s);
+  if (alive) return { reason: `the lease is free, but ${s.specPrimary} ${alive}: not promoting beside it (its agent must take the lease, or be restarted)`, actions: [], soon: true };
   const verdict = chooseTakeover(s, pg);
   if (!verdict.ok) return { reason: `the lease is free; not promoting ${s.me}: ${verdict.why}`, actions: [], soon: true };
   return { reason: `the lease is free: taking over, ${verdict.why}`, actions: [{ kind: 'acquire' }, { kind: 'promote', from: s.specPrimary === s.me ? null : s.specPrimary }] };
+}
+
+/**
+ * The last leader still works as a primary, though nobody holds the lease (its agent died). Asked
+ * over SQL, not read off this node's walreceiver: a frozen primary's connection looks streaming
+ * until wal_receiver_timeout, and a frozen primary must be taken over (it fences itself on thaw).
+ */
+function lastLeaderAlive(s: Snapshot): string | null {
+  return s.specPrimary !== s.me && s.lastLeader === 'writable' ? 'still accepts SQL as a writable primary' : null;
 }
 
 function leaderlessStopped(s: Snapshot, pg: Extract<LocalPg, { kind: 'stopped' }>): Decision {

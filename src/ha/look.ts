@@ -8,7 +8,10 @@ import { DcsUnavailableError } from './dcs/dcs.js';
 import { apiUrl } from './config.js';
 import { parseMemberState, type MemberState } from './member.js';
 import type { OwnServer } from './own-server.js';
-import type { ControlState, LeaseView, LocalPg, PeerView } from './snapshot.js';
+import type { ControlState, LastLeader, LeaseView, LocalPg, PeerView } from './snapshot.js';
+import { isInRecovery } from '../pg/queries.js';
+import { withConnection } from '../pg/sql.js';
+import { adminTarget } from '../cluster/context.js';
 
 const CONTROL_STATES: readonly ControlState[] = ['shut down', 'shut down in recovery', 'in production', 'in archive recovery', 'in crash recovery'];
 
@@ -68,6 +71,33 @@ export async function lookAtLease(dcs: Dcs, myDeadline: number | null): Promise<
     if (error instanceof DcsUnavailableError) return { dcs: 'unavailable', myDeadline };
     throw error;
   }
+}
+
+/**
+ * Whether the last recorded primary still answers SQL as a writable primary, looked at only while
+ * the lease is free: a primary whose agent died keeps running, and no replica may be promoted
+ * beside it. A refused connection is `unreachable` at once; a timeout (a loaded machine, or a
+ * frozen server) only when the one before timed out too, so one slow handshake does not count a
+ * working primary as gone. `previous` is this function's last answer and timeout count.
+ */
+export async function lookAtLastLeader(cluster: Cluster, name: string, me: string, timeoutMs: number, previous: LastLeaderMemory): Promise<LastLeader> {
+  const node = cluster.spec.nodes.find((n) => n.name === name);
+  if (!node || name === me) return 'unknown';
+  try {
+    const inRecovery = await withConnection(adminTarget(cluster, node), isInRecovery, timeoutMs);
+    previous.timeouts = 0;
+    return (previous.verdict = inRecovery ? 'in recovery' : 'writable');
+  } catch (error) {
+    const refused = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH/.test(String((error as Error).message));
+    previous.timeouts = refused ? 0 : previous.timeouts + 1;
+    if (!refused && previous.timeouts < 2 && previous.verdict === 'writable') return 'writable';
+    return (previous.verdict = 'unreachable');
+  }
+}
+
+export interface LastLeaderMemory {
+  verdict: LastLeader;
+  timeouts: number;
 }
 
 /** Asks each peer's agent for its fresh state (`GET /status`), in parallel, each within `timeoutMs`. */

@@ -13,6 +13,8 @@ export interface Snapshot {
   readonly settings: HaSettings;
   /** The node the spec names as primary (the last leader pgrepl recorded). */
   readonly specPrimary: string;
+  /** How that node answers SQL, looked at only while the lease is free. */
+  readonly lastLeader: LastLeader;
   /** A switchover asked for through the DCS (`pgrepl switchover`), if one is fresh. */
   readonly request: SwitchoverRequest | null;
   /** The leader that, unable to reach the DCS, asked this agent within the TTL to let it keep running. */
@@ -63,6 +65,8 @@ export type LeaseView =
       /** Monotonic ms until which this agent may act as the holder (last renew's start + TTL); null when not holding. */
       readonly myDeadline: number | null;
     };
+
+export type LastLeader = 'writable' | 'in recovery' | 'unreachable' | 'unknown';
 
 /** One peer, as its agent answered (or did not) this cycle. */
 export interface PeerView {

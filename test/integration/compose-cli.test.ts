@@ -13,12 +13,13 @@ async function tempParent(t: { after(fn: () => Promise<void>): void }): Promise<
 
 test('pgrepl compose --json writes the project and names its files and services', async (t) => {
   const out = join(await tempParent(t), 'project');
-  const result = await pgreplJson<{ dir: string; files: string[]; services: string[]; pgVersion: number }>(['compose', '-o', out, '--replicas', '2', '--pgadmin']);
+  const result = await pgreplJson<{ dir: string; files: string[]; services: string[]; pgVersion: number; ports: Record<string, number> }>(['compose', '-o', out, '--replicas', '2', '--pgadmin']);
   assert.equal(result.dir, out);
-  assert.deepEqual(result.services, ['primary', 'replica1', 'replica2', 'pgadmin']);
+  assert.deepEqual(result.services, ['pg1', 'pg2', 'pg3', 'pgadmin']);
   assert.equal(result.pgVersion, 17);
-  assert.deepEqual((await readdir(out)).sort(), [...result.files].sort());
-  assert.equal((await stat(join(out, '.env'))).mode & 0o777, 0o600);
+  assert.deepEqual((await readdir(out)).sort(), [...new Set(result.files.map((f) => f.split('/')[0]!))].sort());
+  assert.deepEqual(result.ports, { pg1: 5432, pg2: 5433, pg3: 5434 });
+  assert.equal((await stat(join(out, 'secrets', 'postgres_password'))).mode & 0o777, 0o600);
 });
 
 for (const [args, pattern, hint] of [

@@ -92,8 +92,25 @@ test(`HA (${backend} DCS): agents fail over by themselves in synchronous mode; a
       await writer.stop();
     }
     const after = await settled(dir, 'the cluster to settle after the crash');
-    assert.equal(after.leader, 'pg1', 'the lease stayed with the restarted primary');
-    await assertAllAcked(bindir, dir, 'pg1', writer.acked);
+    const log = await readFile(join(dir, 'agents', 'pg1.log'), 'utf8');
+    assert.match(log, /the primary crashed: restarting it in place/, 'the agent restarted its crashed postmaster in place');
+    // On a quiet machine the lease stays with pg1; on a starved one (a restart outlasting the lease)
+    // a replica may take over instead, which is correct too: what must hold is that no write is lost.
+    await assertAllAcked(bindir, dir, after.leader!, writer.acked);
+  });
+
+  await t.test('only the agent dies: its primary keeps running and nobody is promoted beside it', async () => {
+    const leader = (await status(dir)).leader!;
+    process.kill(Number((await readFile(join(dir, 'agents', `${leader}.pid`), 'utf8')).trim()), 'SIGKILL');
+    // Three lease TTLs: the lease lapses, and every replica's agent must hold back.
+    const until = Date.now() + 6000;
+    await waitFor(() => (Date.now() >= until ? true : undefined), { what: 'three lease TTLs', timeoutMs: 8000, intervalMs: 50 });
+    const s = await status(dir);
+    assert.equal(s.nodes.filter((n) => n.role === 'primary' || n.state === 'promoted').length, 1, 'one primary');
+    assert.notEqual(s.leader !== null && s.leader !== leader, true, 'no other node took the lease');
+    assert.match(s.nodes.find((n) => n.name !== leader)!.agent!.reason ?? '', new RegExp(`${leader} still accepts SQL`));
+    await pgreplJson(['up', '--dir', dir]); // restarts the agent, which takes the lease back
+    assert.equal((await settled(dir, 'the agent to take its lease back')).leader, leader);
   });
 
   await t.test('node crash (agent, postmaster and backends SIGKILLed): a replica takes over', async () => {
