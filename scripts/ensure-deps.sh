@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what pgrepl and its tests need when it is missing: PostgreSQL server programs (12+), and
-# for the HA tests an etcd server binary, for the console's browser test Debian's Chromium.
+# for the HA tests an etcd server binary and HAProxy, for the console's browser test Debian's Chromium.
 # Idempotent and quiet when everything is present. Used by `npm test` and by the README's main command.
 set -euo pipefail
 
@@ -38,6 +38,33 @@ ensure_postgres() {
   have_server
 }
 
+# Installs a Debian package whose postinst would start a system service (etcd on 2379, haproxy on
+# its default config), without starting it and without enabling it for the next boot: pgrepl
+# installs these only for its tests, which run their own instances on free ports. Returns apt's status.
+install_without_service() {
+  local package=$1 service=$2
+  # The postinst starts the service through invoke-rc.d under sysvinit, deb-systemd-invoke under
+  # systemd. Both ask policy-rc.d first: a temporary one that denies every start keeps the package
+  # from starting anything.
+  local policy=/usr/sbin/policy-rc.d placed=
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# placed by pgrepl scripts/ensure-deps.sh while installing %s\nexit 101\n' "$package" > "$policy"
+    chmod 755 "$policy"
+    placed=1
+  fi
+  local status=0
+  apt_update_once && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "$package" >/dev/null || status=$?
+  [ -n "$placed" ] && rm -f "$policy"
+  if [ "$status" -eq 0 ]; then
+    if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+      systemctl disable --now "$service.service" >/dev/null 2>&1 || true
+    elif command -v update-rc.d >/dev/null; then
+      update-rc.d "$service" disable >/dev/null 2>&1 || true
+    fi
+  fi
+  return "$status"
+}
+
 # etcd is only needed by the HA tests (they skip, naming what is missing, without it), so failing
 # to install it is a warning, not an error.
 ensure_etcd() {
@@ -47,28 +74,18 @@ ensure_etcd() {
     return 0
   fi
   echo "pgrepl: installing etcd-server with apt-get ..." >&2
-  # Debian's postinst starts a system etcd listening on 2379 (through invoke-rc.d under sysvinit,
-  # deb-systemd-invoke under systemd). Both ask policy-rc.d first: a temporary one that denies every
-  # start keeps the package from starting anything; the tests run their own etcd on free ports.
-  local policy=/usr/sbin/policy-rc.d placed=
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\n# placed by pgrepl scripts/ensure-deps.sh while installing etcd-server\nexit 101\n' > "$policy"
-    chmod 755 "$policy"
-    placed=1
+  install_without_service etcd-server etcd || echo "pgrepl: installing etcd-server failed; the etcd DCS tests will be skipped" >&2
+}
+
+# HAProxy is only needed by the load-balancer test (skipped, naming what is missing, without it).
+ensure_haproxy() {
+  if [ -x "${PGREPL_HAPROXY:-/usr/sbin/haproxy}" ] || command -v haproxy >/dev/null; then return 0; fi
+  if ! can_apt; then
+    echo "pgrepl: haproxy not found; the HAProxy test will be skipped (install Debian's haproxy to run it)" >&2
+    return 0
   fi
-  local status=0
-  apt_update_once && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null || status=$?
-  [ -n "$placed" ] && rm -f "$policy"
-  # Nor should the service start at the next boot: pgrepl installed the package only for its tests.
-  if [ "$status" -eq 0 ]; then
-    if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
-      systemctl disable --now etcd.service >/dev/null 2>&1 || true
-    elif command -v update-rc.d >/dev/null; then
-      update-rc.d etcd disable >/dev/null 2>&1 || true
-    fi
-  else
-    echo "pgrepl: installing etcd-server failed; the etcd DCS tests will be skipped" >&2
-  fi
+  echo "pgrepl: installing haproxy with apt-get ..." >&2
+  install_without_service haproxy haproxy || echo "pgrepl: installing haproxy failed; the HAProxy test will be skipped" >&2
 }
 
 # The console's browser test drives Debian's Chromium; it skips, saying so, without it.
@@ -85,4 +102,5 @@ ensure_chromium() {
 
 ensure_postgres
 ensure_etcd
+ensure_haproxy
 ensure_chromium

@@ -17,6 +17,7 @@ interface UpFlags extends CommonOptions {
   readonly ha?: boolean;
   readonly dcs?: string;
   readonly apiPort?: number;
+  readonly host?: string[];
 }
 
 function describeHa(ha: HaStartResult): string {
@@ -48,6 +49,7 @@ export function registerUp(program: Command): void {
     .option('--port <P>', 'port of the first node; the others get P+1, P+2, ...', intOption(1024, 65535))
     .option('--sync <K>', 'synchronous quorum: each commit waits for K replicas (0 = asynchronous)', intOption(0, 50))
     .option('--bindir <DIR>', 'directory of the PostgreSQL server programs')
+    .option('--host <ADDR,...>', 'address the new nodes listen on: one for all, or one per node in order (default 127.0.0.1)', (v: string) => v.split(','))
     .option('--os-user <USER>', 'OS user that runs PostgreSQL when pgrepl runs as root (default postgres)')
     .option('--ha', 'automatic failover: start an HA agent per node (leader lease, health checks on port 8008+)')
     .option('--dcs <URL>', 'with --ha: local (default, one machine) or etcd://host:port[,host:port...]')
@@ -58,14 +60,14 @@ export function registerUp(program: Command): void {
         const onEvent = progressPrinter(Boolean(flags.json));
         if ((flags.dcs || flags.apiPort) && !flags.ha) throw new UsageError('--dcs and --api-port go with --ha', { hint: 'add --ha to start the HA agents' });
         if (await haConfigured(root)) {
-          if (flags.replicas !== undefined || flags.sync !== undefined || flags.port !== undefined) {
+          if (flags.replicas !== undefined || flags.sync !== undefined || flags.port !== undefined || flags.host !== undefined) {
             throw new UsageError('with HA on, `up` starts the agents and they run the nodes; it changes no topology', { hint: 'use `pgrepl add-replica`, `remove-replica` or `set sync`' });
           }
           const ha = await changeCluster(root, 'up', (cluster) => enableHa(cluster, { dcs: flags.dcs, apiPort: flags.apiPort }, onEvent));
           printResult(flags, { dir: root, created: false, primary: ha.leader, cloned: [], proofs: [], ha }, () => describeHa(ha));
           return;
         }
-        const result = await up({ ...flags, root, onEvent });
+        const result = await up({ ...flags, hosts: flags.host, root, onEvent });
         const ha = flags.ha ? await changeCluster(root, 'up --ha', (cluster) => enableHa(cluster, { dcs: flags.dcs, apiPort: flags.apiPort }, onEvent)) : null;
         printResult(flags, { ...result, ha }, () => describe(result) + (ha ? `\n${describeHa(ha)}` : ''));
       }),

@@ -16,6 +16,7 @@ import { LOCK_FILE } from './lock.js';
 import { classifyDir, notAClusterError } from './open.js';
 import { removeTree } from './remove-tree.js';
 import { createSecrets } from './secrets.js';
+import { isHostAddress } from '../util/values.js';
 
 export interface CreateOptions {
   readonly replicas: number;
@@ -25,11 +26,30 @@ export interface CreateOptions {
   readonly osUser?: string;
   /** Synchronous quorum K (0 = asynchronous). */
   readonly sync?: number;
+  /** Addresses of the new nodes: one for all, or one per node in order (default 127.0.0.1). */
+  readonly hosts?: readonly string[];
   /** Whether the directory was created for this cluster (so failure, and --destroy, may remove it). */
   readonly createdDir: boolean;
 }
 
 export const DEFAULT_FIRST_PORT = 5432;
+export const DEFAULT_HOST = '127.0.0.1';
+
+/**
+ * The address of each of `count` new nodes from `--host`: absent, 127.0.0.1 for all; one address,
+ * that one for all; a list, one per node in order. Each an IP address or a DNS name, as pg_hba.conf
+ * admits replication from exactly these.
+ */
+export function hostsForNewNodes(hosts: readonly string[] | undefined, count: number): string[] {
+  const given = hosts ?? [DEFAULT_HOST];
+  for (const host of given) {
+    if (!isHostAddress(host)) throw new UsageError(`--host: '${host}' is not an IP address or a DNS host name`, { hint: 'give addresses such as 10.0.0.5 or db1.example.com, comma-separated, no networks or spaces' });
+  }
+  if (given.length !== 1 && given.length !== count) {
+    throw new UsageError(`--host: ${given.length} addresses given for ${count} new nodes`, { hint: `give one address for all of them, or exactly ${count}, in node order` });
+  }
+  return Array.from({ length: count }, (_, i) => given[given.length === 1 ? 0 : i]!);
+}
 
 /** Ports for `count` new nodes: exactly port..port+count-1 when asked for, else the first free ones. */
 export async function choosePorts(count: number, port: number | undefined, taken: ReadonlySet<number> = new Set()): Promise<number[]> {
@@ -65,12 +85,12 @@ async function slotWalCapMb(dir: string): Promise<number> {
 }
 
 /** The spec of a new cluster; what the options ask that it cannot be is refused here, before anything is written. */
-export function initialSpec(ports: readonly number[], user: OsUser, capMb: number, bindir?: string, sync = 0): ClusterSpec {
+export function initialSpec(ports: readonly number[], user: OsUser, capMb: number, bindir?: string, sync = 0, hosts: readonly string[] = ports.map(() => DEFAULT_HOST)): ClusterSpec {
   const result = clusterSpecSchema.safeParse({
     version: 1,
     postgres: { ...(bindir ? { bindir } : {}), ...(user.switchTo ? { osUser: user.name } : {}) },
     replication: { maxSlotWalKeepSizeMb: capMb, sync },
-    nodes: ports.map((port, i) => ({ name: `pg${i + 1}`, host: '127.0.0.1', port, ...(i > 0 ? { upstream: 'pg1' } : {}) })),
+    nodes: ports.map((port, i) => ({ name: `pg${i + 1}`, host: hosts[i]!, port, ...(i > 0 ? { upstream: 'pg1' } : {}) })),
   });
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
@@ -135,12 +155,13 @@ export async function undoNewCluster(cluster: Cluster, createdDir: boolean, erro
 }
 
 async function writeNewCluster(root: string, options: CreateOptions): Promise<Cluster> {
+  const hosts = hostsForNewNodes(options.hosts, options.replicas + 1);
   const [bin, user, ports] = await Promise.all([
     findBinaries(options.bindir),
     resolveOsUser(options.osUser),
     choosePorts(options.replicas + 1, options.port),
   ]);
-  const spec = initialSpec(ports, user, await slotWalCapMb(root), bin.bindir, options.sync);
+  const spec = initialSpec(ports, user, await slotWalCapMb(root), bin.bindir, options.sync, hosts);
   const layout = await prepareRoot(root, user);
   await layout.writeFile(layout.marker, `${JSON.stringify({ createdDir: options.createdDir, createdAt: new Date().toISOString() })}\n`, 0o644, 'admin');
   const secrets = await createSecrets(layout, spec.replication.user);

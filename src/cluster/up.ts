@@ -2,7 +2,7 @@ import type { NodeSpec } from '../spec/schema.js';
 import { nextNodeName, nodeNamed, primaryOf, replicasOf } from '../spec/topology.js';
 import { UsageError } from '../errors.js';
 import type { Cluster } from './context.js';
-import { createCluster, portsForNewNodes, saveSpec, undoNewCluster } from './create.js';
+import { createCluster, hostsForNewNodes, portsForNewNodes, saveSpec, undoNewCluster } from './create.js';
 import type { OnEvent } from './events.js';
 import { classifyDir, notAClusterError, openCluster } from './open.js';
 import { withClusterLock, type Lock } from './lock.js';
@@ -24,6 +24,8 @@ export interface UpOptions {
   readonly osUser?: string;
   /** Synchronous quorum K to set (0 = asynchronous); undefined keeps the spec's. */
   readonly sync?: number;
+  /** `--host`: addresses of the nodes this run adds (see hostsForNewNodes). */
+  readonly hosts?: readonly string[];
   readonly onEvent: OnEvent;
 }
 
@@ -38,7 +40,7 @@ export interface UpResult {
 export const DEFAULT_REPLICAS = 1;
 
 /** Adds replicas of the primary to the spec until it has `wanted`; never removes any. */
-async function growSpec(cluster: Cluster, wanted: number, port: number | undefined): Promise<Cluster> {
+async function growSpec(cluster: Cluster, wanted: number, port: number | undefined, hosts: readonly string[] | undefined): Promise<Cluster> {
   const have = replicasOf(cluster.spec).length;
   if (wanted < have) {
     throw new UsageError(`the cluster has ${have} replicas; --replicas ${wanted} would remove some, and up never removes nodes`, {
@@ -46,12 +48,13 @@ async function growSpec(cluster: Cluster, wanted: number, port: number | undefin
     });
   }
   if (wanted === have) return cluster;
+  const addresses = hostsForNewNodes(hosts, wanted - have);
   const ports = await portsForNewNodes(cluster.spec, wanted - have, port);
   const nodes: NodeSpec[] = [...cluster.spec.nodes];
   const primary = primaryOf(cluster.spec).name;
-  for (const p of ports) {
+  for (const [i, p] of ports.entries()) {
     const name = nextNodeName({ ...cluster.spec, nodes });
-    nodes.push({ name, host: '127.0.0.1', port: p, upstream: primary });
+    nodes.push({ name, host: addresses[i]!, port: p, upstream: primary });
   }
   return saveSpec(cluster, { ...cluster.spec, nodes });
 }
@@ -104,7 +107,10 @@ async function converge(options: UpOptions, lock: Lock): Promise<UpResult> {
 
 async function convergeCluster(opened: Cluster, options: UpOptions, isNew: boolean): Promise<UpResult> {
   let cluster = opened;
-  if (!isNew && options.replicas !== undefined) cluster = await growSpec(cluster, options.replicas, options.port);
+  if (!isNew && options.hosts !== undefined && (options.replicas ?? replicasOf(cluster.spec).length) <= replicasOf(cluster.spec).length) {
+    throw new UsageError('--host sets the addresses of the nodes up creates, and this run creates none', { hint: 'to move a node, change its host in pgrepl.yaml while the cluster is down' });
+  }
+  if (!isNew && options.replicas !== undefined) cluster = await growSpec(cluster, options.replicas, options.port, options.hosts);
   if (options.sync !== undefined) cluster = await setSyncInSpec(cluster, options.sync);
   await ensurePrimary(cluster, options.onEvent);
   const diverged = await divergedNodes(cluster);

@@ -208,8 +208,10 @@ export class Agent {
     const ha = this.#cluster.spec.ha!;
     const leaderless = lease.dcs === 'ok' && lease.holder === null && !paused;
     const specPrimary = primaryOf(this.#cluster.spec).name;
+    // A peer answers /status with a fresh query of its server: on a loaded machine that takes more than
+    // 300 ms, and under a quorum every member must be compared, so a short wait means no failover at all.
     const [peers, lastLeader] = leaderless
-      ? await Promise.all([lookAtPeers(this.#cluster.spec, node.name, Math.min(300, ha.retryTimeoutMs)), lookAtLastLeader(this.#cluster, specPrimary, node.name, ha.retryTimeoutMs, this.#lastLeader)])
+      ? await Promise.all([lookAtPeers(this.#cluster.spec, node.name, ha.retryTimeoutMs), lookAtLastLeader(this.#cluster, specPrimary, node.name, ha.retryTimeoutMs, this.#lastLeader)])
       : [[], 'unknown' as const];
     const led = clusterLedBy(this.#cluster, lease.dcs === 'ok' && lease.holder !== null ? lease.holder : specPrimary);
     this.#restarts.splice(0, this.#restarts.filter((t) => t < now - RESTART_WINDOW_MS).length);

@@ -1,4 +1,15 @@
 import pg from 'pg';
+import type { Socket } from 'node:net';
+import { withDeadline } from '../../src/util/wait.js';
+
+/**
+ * Closes a connection as a pool does a broken one: a polite end, but not waiting past 500 ms for
+ * a server that cannot answer (cut off by the network, frozen): then the socket is destroyed.
+ */
+async function drop(client: pg.Client): Promise<void> {
+  const ended = await withDeadline(client.end().then(() => true, () => true), 500, false);
+  if (!ended) (client as unknown as { connection?: { stream?: Socket } }).connection?.stream?.destroy();
+}
 
 /**
  * A client that inserts sequential ids into `table` on whichever node is the primary, reconnecting
@@ -8,9 +19,13 @@ import pg from 'pg';
 export class Writer {
   readonly acked: number[] = [];
   /** When (ms since epoch) and by which port each id was acknowledged, in the same order. */
-  readonly ackedAt: Array<{ readonly at: number; readonly port: number }> = [];
+  readonly ackedAt: Array<{ readonly at: number; readonly port: number; readonly host: string }> = [];
   /** Longest time between two acknowledged commits: the write gap a client saw. */
   maxGapMs = 0;
+  /** What it is doing now (for a test's failure message). */
+  phase = 'idle';
+  /** The last answer of each node to the primary search (for a test's failure message). */
+  readonly answers: string[] = [];
   #stopped = false;
   readonly #probes = new Map<number, pg.Client>();
   #loop: Promise<void> | undefined;
@@ -23,8 +38,10 @@ export class Writer {
     private readonly maxIds = 200_000,
     /** First id to insert; writers that share a table must not overlap. */
     private readonly firstId = 1,
-    /** Give up on a query after this long, as a pool does with a frozen server (0: wait forever). */
+    /** Give up on a query (and a connection attempt, 1 s at least) after this long, as a pool does with a frozen server (0: wait forever). */
     private readonly queryTimeoutMs = 0,
+    /** The address of each of `ports` (default 127.0.0.1 for all). */
+    private readonly hosts: readonly string[] = [],
   ) {}
 
   /** Time of the first acknowledgement at or after `t` from a node other than `exceptPort`. */
@@ -48,18 +65,23 @@ export class Writer {
    */
   async #connectToPrimary(deadline: number): Promise<pg.Client | undefined> {
     while (!this.#stopped && Date.now() < deadline) {
-      for (const port of this.ports) {
-        const probe = await this.#probe(port);
+      for (const node of this.ports.keys()) {
+        this.phase = `opening a connection to node ${node}`;
+        const probe = await this.#probe(node);
         if (!probe) continue;
         try {
+          this.phase = `asking node ${node} pg_is_in_recovery()`;
           const { rows } = await probe.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
+          this.answers[node] = `in recovery: ${rows[0]!.r}`;
           if (!rows[0]!.r) {
-            this.#probes.delete(port); // it becomes the writing connection
+            this.#probes.delete(node); // it becomes the writing connection
             return probe;
           }
-        } catch {
-          this.#probes.delete(port);
-          await probe.end().catch(() => undefined);
+        } catch (error) {
+          this.answers[node] = `query failed: ${(error as Error).message}`;
+          this.#probes.delete(node);
+          this.phase = `dropping the connection to node ${node}`;
+          await drop(probe);
         }
       }
       await new Promise((r) => setTimeout(r, 2));
@@ -67,21 +89,22 @@ export class Writer {
     return undefined;
   }
 
-  /** The held connection to `port`, opened if there is none; undefined while the node refuses. */
-  async #probe(port: number): Promise<pg.Client | undefined> {
-    const held = this.#probes.get(port);
+  /** The held connection to node `node` (an index into ports), opened if there is none; undefined while it refuses. */
+  async #probe(node: number): Promise<pg.Client | undefined> {
+    const held = this.#probes.get(node);
     if (held) return held;
     const client = new pg.Client({
-      host: '127.0.0.1', port, user: 'postgres', password: this.password, database: 'postgres', connectionTimeoutMillis: 1000,
+      host: this.hosts[node] ?? '127.0.0.1', port: this.ports[node]!, user: 'postgres', password: this.password, database: 'postgres', connectionTimeoutMillis: Math.max(1000, this.queryTimeoutMs),
       ...(this.queryTimeoutMs > 0 ? { query_timeout: this.queryTimeoutMs } : {}),
     });
     client.on('error', () => undefined);
     try {
       await client.connect();
-      this.#probes.set(port, client);
+      this.#probes.set(node, client);
       return client;
-    } catch {
-      await client.end().catch(() => undefined);
+    } catch (error) {
+      this.answers[node] = `connection failed: ${(error as Error).message}`;
+      await drop(client);
       return undefined;
     }
   }
@@ -94,20 +117,22 @@ export class Writer {
       client ??= await this.#connectToPrimary(deadline);
       if (!client) break;
       try {
+        this.phase = `inserting ${id}`;
         await client.query(`INSERT INTO ${this.table} (id) VALUES ($1)`, [id]);
         const now = Date.now();
         this.maxGapMs = Math.max(this.maxGapMs, now - lastAck);
         lastAck = now;
         this.acked.push(id);
-        this.ackedAt.push({ at: now, port: client.port! });
+        this.ackedAt.push({ at: now, port: client.port!, host: client.host });
       } catch {
         // Not acknowledged: the id may or may not have committed, and is not counted either way.
-        await client.end().catch(() => undefined);
+        this.phase = `dropping the writing connection`;
+        await drop(client);
         client = undefined;
       }
     }
-    await client?.end().catch(() => undefined);
-    await Promise.all([...this.#probes.values()].map((c) => c.end().catch(() => undefined)));
+    if (client) await drop(client);
+    await Promise.all([...this.#probes.values()].map(drop));
     this.#probes.clear();
   }
 }
