@@ -1,4 +1,3 @@
-import { formatLsn } from '../pg/lsn.js';
 import type { Decision, LocalPg, PeerView, Snapshot } from './snapshot.js';
 import { chooseTakeover } from './takeover.js';
 

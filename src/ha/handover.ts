@@ -5,25 +5,21 @@ import { startServer, stopServer } from '../pg/server.js';
 import { waitFor } from '../util/wait.js';
 import { instanceOf } from '../cluster/context.js';
 import type { ActContext } from './act.js';
-import { apiUrl } from './config.js';
-import { parseMemberState, type MemberState } from './member.js';
+import type { NodeSpec } from '../spec/schema.js';
+import { peerStatus } from './look.js';
+import type { MemberState } from './member.js';
 import { updateRequest } from './request.js';
 
 /** How long the candidate may take to receive the old primary's shutdown checkpoint. */
 const CATCH_UP_MS = 10_000;
 
-async function peerState(url: string): Promise<MemberState | null> {
-  try {
-    return parseMemberState(await (await fetch(`${url}/status`, { signal: AbortSignal.timeout(500) })).json());
-  } catch {
-    return null;
-  }
-}
+/** How long a peer has to answer during a handover. */
+const PEER_TIMEOUT_MS = 500;
 
 /** The replicas that could take over: running, streaming from this node, eligible; most WAL first. */
 async function candidates(ctx: ActContext): Promise<MemberState[]> {
   const others = ctx.cluster.spec.nodes.filter((n) => n.name !== ctx.node.name);
-  const states = await Promise.all(others.map((n) => (apiUrl(n) ? peerState(apiUrl(n)!) : Promise.resolve(null))));
+  const states = await Promise.all(others.map((n) => peerStatus(n, PEER_TIMEOUT_MS)));
   const lsn = (m: MemberState): Lsn => parseLsnOrNull(m.lsn) ?? (0n as Lsn);
   return states
     .filter((m): m is MemberState => m !== null && m.role === 'replica' && m.streaming && m.upstream === ctx.node.name && m.eligible)
@@ -54,7 +50,7 @@ export async function handOver(ctx: ActContext, to: string | null): Promise<void
     await updateRequest(ctx.dcs, { stoppedAt: Date.now() });
     await stopServer(instance, 'fast');
     const shutdown = (await controlData(ctx.cluster.bin, ctx.cluster.user, instance.dataDir)).checkpointLsn;
-    if (!(await received(apiUrl(ctx.cluster.spec.nodes.find((n) => n.name === choice.name)!)!, shutdown))) {
+    if (!(await received(ctx.cluster.spec.nodes.find((n) => n.name === choice.name)!, shutdown))) {
       await startServer(instance);
       await updateRequest(ctx.dcs, { refused: `${choice.name} did not receive the shutdown checkpoint ${formatLsn(shutdown)} within ${CATCH_UP_MS / 1000} s; ${ctx.node.name} is the primary again` });
       return;
@@ -68,10 +64,10 @@ export async function handOver(ctx: ActContext, to: string | null): Promise<void
 }
 
 /** Whether the candidate received WAL past the shutdown checkpoint record within the deadline. */
-async function received(url: string, checkpointLsn: Lsn): Promise<boolean> {
+async function received(candidate: NodeSpec, checkpointLsn: Lsn): Promise<boolean> {
   try {
     await waitFor(async () => {
-      const lsn = parseLsnOrNull((await peerState(url))?.lsn);
+      const lsn = parseLsnOrNull((await peerStatus(candidate, PEER_TIMEOUT_MS))?.lsn);
       return lsn !== null && lsn > checkpointLsn ? true : undefined;
     }, { what: 'the candidate to receive the shutdown checkpoint', timeoutMs: CATCH_UP_MS, intervalMs: 2 });
     return true;

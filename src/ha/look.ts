@@ -107,16 +107,19 @@ export async function lookAtPeers(spec: ClusterSpec, me: string, timeoutMs: numb
 }
 
 async function askPeer(node: NodeSpec, timeoutMs: number): Promise<PeerView> {
-  const unreachable: PeerView = { name: node.name, reachable: false, running: false, role: null, timeline: null, lsn: null, eligible: false };
+  const state = await peerStatus(node, timeoutMs);
+  return state ? peerView(state) : { name: node.name, reachable: false, running: false, role: null, timeline: null, lsn: null, eligible: false };
+}
+
+/** A peer agent's fresh state (`GET /status`) within `timeoutMs`; null if it has no API, does not answer, or answers for another node. */
+export async function peerStatus(node: NodeSpec, timeoutMs: number): Promise<MemberState | null> {
   const url = apiUrl(node);
-  if (url === null) return unreachable;
+  if (url === null) return null;
   try {
-    const response = await fetch(`${url}/status`, { signal: AbortSignal.timeout(timeoutMs) });
-    const state = parseMemberState(await response.json());
-    if (!state || state.name !== node.name) return unreachable;
-    return peerView(state);
+    const state = parseMemberState(await (await fetch(`${url}/status`, { signal: AbortSignal.timeout(timeoutMs) })).json());
+    return state?.name === node.name ? state : null;
   } catch {
-    return unreachable;
+    return null;
   }
 }
 

@@ -1,40 +1,14 @@
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findBinaries } from '../../src/pg/binaries.js';
 import { waitFor } from '../../src/util/wait.js';
-import { clusterDir, freePortBlock, nodePid, pgreplJson, psql, superuserPassword } from './fixture.js';
+import { nodePid, pgreplJson, psql, superuserPassword } from './fixture.js';
 import { Writer } from './writer.js';
 import { etcdMissing, startEtcd } from './etcd.js';
+import { haCluster, haStatus, nodeProcesses, type HaNode, type HaStatus } from './ha-fixture.js';
 
-interface HaNode {
-  readonly name: string;
-  readonly role: string;
-  readonly state: string;
-  readonly port: number;
-  readonly agent: { readonly url: string; readonly healthy: boolean; readonly reason: string | null } | null;
-}
-interface HaStatus {
-  readonly nodes: HaNode[];
-  readonly leader: string | null;
-  readonly paused: boolean | null;
-}
-
-/** Three nodes under an ANY 1 quorum with an agent each, and an empty `writes` table. */
-async function haCluster(t: TestContext, dcs: string[]): Promise<{ bindir: string; dir: string; port: number }> {
-  const { bindir } = await findBinaries();
-  const dir = await clusterDir(t);
-  const port = await freePortBlock(6);
-  await pgreplJson(['up', '--dir', dir, '--replicas', '2', '--sync', '1', '--port', String(port), '--ha', '--api-port', String(port + 3), ...dcs]);
-  const url = (await pgreplJson<{ url: string }>(['url', '--dir', dir])).url;
-  await psql(bindir, url, 'CREATE TABLE writes (id int PRIMARY KEY)');
-  return { bindir, dir, port };
-}
-
-function status(dir: string): Promise<HaStatus> {
-  return pgreplJson<HaStatus>(['status', '--dir', dir]);
-}
+const status = haStatus;
 
 /** Waits until the agents report `leader` holding the lease and every other node streaming from it. */
 async function settled(dir: string, what: string, leaderOtherThan?: string): Promise<HaStatus> {
@@ -58,14 +32,6 @@ async function assertAllAcked(bindir: string, dir: string, node: string, acked: 
   const url = (await pgreplJson<{ url: string }>(['url', node, '--dir', dir])).url;
   const present = await psql(bindir, url, `SELECT count(*) FROM writes WHERE id = ANY('{${acked.join(',')}}'::int[])`);
   assert.equal(Number(present), acked.length, `acknowledged writes missing on ${node}`);
-}
-
-/** Every process of a node: its agent, its postmaster and the postmaster's children (backends, walsenders). */
-async function nodeProcesses(dir: string, node: string): Promise<number[]> {
-  const agent = Number((await readFile(join(dir, 'agents', `${node}.pid`), 'utf8')).trim());
-  const postmaster = await nodePid(dir, node);
-  const children = (await readFile(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8').catch(() => '')).trim().split(/\s+/).filter(Boolean).map(Number);
-  return [agent, postmaster, ...children];
 }
 
 /** The HA suite against one DCS backend; one test file per backend, so the two run in parallel. */
