@@ -55,6 +55,8 @@ interface Once {
   readonly failover: number;
   readonly failoverCommand: number;
   readonly lost: number;
+  /** The raw steps by hand, on the same project afterwards (see rawFailover). */
+  readonly rawFailover: number;
 }
 
 /** `up -d` on empty volumes until a row written on pg1 is visible on pg2 and pg3. */
@@ -70,8 +72,10 @@ async function upToReplayed(engine: Engine, { dir }: Scratch, ports: readonly nu
   return seconds(t0);
 }
 
+type FailoverRun = Omit<Once, 'up' | 'rawFailover'> & { readonly newPrimary: number };
+
 /** `pgrepl compose failover` under a writer: the command's time, its time to the first write, writes lost. */
-async function failoverUnderWriter(engine: Engine, { dir }: Scratch, ports: readonly number[], password: string): Promise<Omit<Once, 'up'>> {
+async function failoverUnderWriter(engine: Engine, { dir }: Scratch, ports: readonly number[], password: string): Promise<FailoverRun> {
   const view = engineView(engine, dir);
   await until(async () => expect(await probeQuery(ports[0]!, password, ['CREATE TABLE IF NOT EXISTS writes (id int PRIMARY KEY)', 'SELECT 1']), '1'), 'the table writes', WAIT_MS, view);
   const writer = new Writer(ports, password, 'writes', WAIT_MS);
@@ -88,10 +92,29 @@ async function failoverUnderWriter(engine: Engine, { dir }: Scratch, ports: read
     const newPrimary = writer.ackedAt.at(-1)!.port;
     const present = await until(async () => probeQuery(newPrimary, password, [`SELECT count(*) FROM writes WHERE id = ANY('{${writer.acked.join(',')}}'::int[])`]),
       'the count of acknowledged writes on the new primary', WAIT_MS, view);
-    return { failover: (first - t1) / 1000, failoverCommand, lost: writer.acked.length - Number(present) };
+    return { failover: (first - t1) / 1000, failoverCommand, lost: writer.acked.length - Number(present), newPrimary };
   } finally {
     await writer.stop();
   }
+}
+
+/**
+ * The failover's floor: the raw steps a fenced failover cannot skip, by hand with the raw tools on
+ * the same project once pgrepl's failover is measured: `docker compose stop` of the primary,
+ * `pg_promote()` on the standby that streams from it, one write there (`synchronous_commit =
+ * local`: no standby is left to acknowledge it). No choice of candidate, no slots, no repointing.
+ */
+async function rawFailover(engine: Engine, { dir }: Scratch, ports: readonly number[], password: string, primaryPort: number): Promise<number> {
+  const view = engineView(engine, dir);
+  const standbyPort = ports.find((p) => p !== primaryPort && p !== ports[0])!;
+  await until(async () => expect(await probeQuery(standbyPort, password, ['SELECT status FROM pg_stat_wal_receiver']), 'streaming'),
+    `the standby on port ${standbyPort} to stream`, WAIT_MS, view);
+  const t0 = Date.now();
+  await dockerComposeOk(engine, dir, ['stop', '-t', '60', `pg${primaryPort - ports[0]! + 1}`], WAIT_MS);
+  await until(async () => expect(await probeQuery(standbyPort, password, ['SELECT pg_promote(true, 60)']), 'true'), 'pg_promote()', WAIT_MS, view);
+  await until(async () => expect(await probeQuery(standbyPort, password, ['SET synchronous_commit = local', 'INSERT INTO writes VALUES (-1)', 'SELECT 1']), '1'),
+    'a write on the promoted standby', WAIT_MS, view);
+  return seconds(t0);
 }
 
 async function pgreplOnce(engine: Engine): Promise<Once> {
@@ -102,7 +125,8 @@ async function pgreplOnce(engine: Engine): Promise<Once> {
     const ports = [port, port + 1, port + 2];
     const up = await upToReplayed(engine, scratch, ports, password);
     progress(`  pgrepl compose: up -d -> row on every standby ${up.toFixed(2)} s`);
-    return { up, ...(await failoverUnderWriter(engine, scratch, ports, password)) };
+    const { newPrimary, ...failover } = await failoverUnderWriter(engine, scratch, ports, password);
+    return { up, ...failover, rawFailover: await rawFailover(engine, scratch, ports, password, newPrimary) };
   });
 }
 
@@ -136,7 +160,7 @@ export async function composeScenario(): Promise<Record<string, number>> {
       floors.push(await floorOnce(engine));
       progress(`  plain image: up -d -> first write ${floors.at(-1)!.toFixed(2)} s`);
       runs.push(await pgreplOnce(engine));
-      progress(`  failover: first write ${runs.at(-1)!.failover.toFixed(2)} s, command ${runs.at(-1)!.failoverCommand.toFixed(2)} s`);
+      progress(`  failover: first write ${runs.at(-1)!.failover.toFixed(2)} s, command ${runs.at(-1)!.failoverCommand.toFixed(2)} s; by hand ${runs.at(-1)!.rawFailover.toFixed(2)} s`);
     }
   } finally {
     stopHandlers();
@@ -146,15 +170,23 @@ export async function composeScenario(): Promise<Record<string, number>> {
   const floor = median(floors);
   const m = (pick: (o: Once) => number): number => median(runs.map(pick));
   const lost = runs.reduce((sum, o) => sum + o.lost, 0);
+  const raw = m((o) => o.rawFailover);
   report(`compose (${engine.image}, ${RUNS_HERE} runs; floor: the plain image, one service, up -d to its first write)`, [
     ['plain image: up -d -> first write', floor],
     ['pgrepl compose (pg1 + 2, --sync 1): up -d -> row on every standby', m((o) => o.up)],
-    ['failover under a writer: command start -> first write', m((o) => o.failover)],
-    ['failover: whole command', m((o) => o.failoverCommand)],
   ], floor);
-  console.log(`  each run: floor ${floors.map((s) => s.toFixed(2)).join(', ')} s; up ${runs.map((o) => o.up.toFixed(2)).join(', ')} s; `
-    + `failover to first write ${runs.map((o) => o.failover.toFixed(2)).join(', ')} s`);
+  report('compose failover (floor: by hand, docker compose stop + pg_promote() + one write with synchronous_commit=local)', [
+    ['by hand: stop -> promote -> first write', raw],
+    ['pgrepl compose failover under a writer: command start -> first write', m((o) => o.failover)],
+    ['pgrepl compose failover: whole command', m((o) => o.failoverCommand)],
+  ], raw);
+  const each = (xs: readonly number[]): string => xs.map((x) => x.toFixed(2)).join(', ');
+  console.log(`  each run: floor ${each(floors)} s; up ${each(runs.map((o) => o.up))} s; failover to first write ${each(runs.map((o) => o.failover))} s; `
+    + `by hand ${each(runs.map((o) => o.rawFailover))} s`);
   console.log(`  acknowledged writes lost: ${lost}`);
   console.log(`  load average (1 min) during the run: ${loadLine}`);
-  return { composeFloorS: floor, composeUpS: m((o) => o.up), composeFailoverToWriteS: m((o) => o.failover), composeFailoverCommandS: m((o) => o.failoverCommand), composeLost: lost };
+  return {
+    composeFloorS: floor, composeUpS: m((o) => o.up), composeRawFailoverS: raw, composeFailoverToWriteS: m((o) => o.failover),
+    composeFailoverCommandS: m((o) => o.failoverCommand), composeLost: lost,
+  };
 }
