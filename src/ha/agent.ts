@@ -219,7 +219,9 @@ export class Agent {
       currentRequest(this.options.dcs).catch(() => null),
     ]);
     const ha = this.#cluster.spec.ha!;
-    const leaderless = lease.dcs === 'ok' && lease.holder === null && !paused;
+    // A switchover's named candidate needs no comparison: the old leader stopped cleanly after it
+    // had received everything, and waiting on every peer's answer would lengthen the write pause.
+    const leaderless = lease.dcs === 'ok' && lease.holder === null && !paused && !(request?.candidate === node.name && request.refused === null);
     const specPrimary = primaryOf(this.#cluster.spec).name;
     // A peer answers /status with a fresh query of its server: on a loaded machine that takes more than
     // 300 ms, and under a quorum every member must be compared, so a short wait means no failover at all.
