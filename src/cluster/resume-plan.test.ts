@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FailoverStep, Intent, SwitchoverStep } from './intent.js';
-import { planResume, type NodeLook, type ResumeLook } from './resume-plan.js';
+import { finishes, planResume, type NodeLook, type ResumeLook } from './resume-plan.js';
 
 const startedAt = '2025-01-01T00:00:00.000Z';
 const failover = (step: FailoverStep, to: string | null = 'pg2'): Intent =>
@@ -70,4 +70,19 @@ for (const [what, intent, seen, expected] of table) {
     }
     assert.ok(plan.reason.length > 0);
   });
+}
+
+// [what, intent, command, --to, finishes it]
+const requests: Array<[string, Intent, 'failover' | 'switchover', string | undefined, boolean]> = [
+  ['the same verb, no --to', switchover('stopped'), 'switchover', undefined, true],
+  ['the same verb and --to', switchover('stopped'), 'switchover', 'pg2', true],
+  ['another --to', switchover('stopped'), 'switchover', 'pg3', false],
+  ['another verb', switchover('stopped'), 'failover', undefined, false],
+  ['a failover that chose nothing yet may be given a --to', failover('started', null), 'failover', 'pg3', true],
+  ['or another --to than the one it was given', failover('started', 'pg2'), 'failover', 'pg3', true],
+  ['not once it chose its candidate', failover('fenced'), 'failover', 'pg3', false],
+  ['a switchover does not finish a failover', failover('promoted'), 'switchover', 'pg2', false],
+];
+for (const [what, intent, op, to, expected] of requests) {
+  test(`finishes: ${what}`, () => assert.equal(finishes(intent, op, to), expected));
 }

@@ -100,3 +100,14 @@ function planSwitchoverResume(intent: Intent & { op: 'switchover' }, look: Resum
   const why = look.from.running ? `${intent.from} still runs` : look.from.cleanlyStopped ? `${intent.to} is not running` : `${intent.from} did not stop cleanly`;
   return { action: 'restart', reason: `${why}: restarting ${intent.from} as the primary, then switching over again`, startTo: false };
 }
+
+/**
+ * Whether `op` (with the user's --to, if any) is the command that finishes `intent`: the same
+ * verb, and the same target or none. A failover that has not chosen its candidate yet (`started`:
+ * the old primary fenced, nothing promoted) may be given another --to.
+ */
+export function finishes(intent: Intent, op: Intent['op'], to: string | undefined): boolean {
+  if (intent.op !== op) return false;
+  if (to === undefined || to === intent.to) return true;
+  return intent.op === 'failover' && intent.step === 'started';
+}

@@ -11,7 +11,7 @@ import type { OnEvent } from './events.js';
 import { failover, type FailoverOptions, type FailoverResult } from './failover.js';
 import { describeIntent, interruptedChangeError, removeIntent, type FailoverIntent, type Intent, type SwitchoverIntent } from './intent.js';
 import { observeCluster } from './observe.js';
-import { planResume, type NodeLook, type ResumeLook, type ResumePlan } from './resume-plan.js';
+import { finishes, planResume, type NodeLook, type ResumeLook, type ResumePlan } from './resume-plan.js';
 import { finishSwitchover, promoteAfterShutdown, switchover, switchoverRecorder, undoSwitchover, type SwitchoverOptions, type SwitchoverResult } from './switchover.js';
 
 /** What a resumed command reports: the interrupted change, and how it was finished. */
@@ -65,18 +65,17 @@ function named(cluster: Cluster, name: string): NodeSpec {
 }
 
 /**
- * `pgrepl failover` finding an interrupted change: refused unless it is a failover to the same
- * target (or none named). Before the spec names the new primary the failover runs again with the
+ * `pgrepl failover` finding an interrupted change: refused unless it finishes it (see finishes()). Before the spec names the new primary the failover runs again with the
  * recorded --to and --force (fencing again is a no-op; a candidate already promoted is adopted);
  * after, only the steps after the promotion run again.
  */
 export async function resumeFailover(cluster: Cluster, intent: Intent, options: FailoverOptions): Promise<(FailoverResult & { resumed: Resumed }) | Finished> {
-  if (intent.op !== 'failover' || (options.to !== undefined && intent.to !== null && options.to !== intent.to)) throw interruptedChangeError(intent);
+  if (intent.op !== 'failover' || !finishes(intent, 'failover', options.to)) throw interruptedChangeError(intent);
   const started = Date.now();
   const { plan, resumed } = await decide(cluster, intent, options.onEvent);
   if (plan.startTo) await startServer(instanceOf(cluster, named(cluster, intent.to!)));
   if (plan.action !== 'finish') {
-    const to = intent.to ?? options.to;
+    const to = intent.step === 'started' ? (options.to ?? intent.to ?? undefined) : intent.to;
     return { ...(await failover(cluster, { ...options, force: intent.force || options.force, ...(to === undefined ? {} : { to }) })), resumed };
   }
   await finishFailover(cluster, intent as FailoverIntent & { to: string }, options.onEvent);
@@ -93,12 +92,11 @@ async function finishFailover(cluster: Cluster, intent: FailoverIntent & { to: s
 }
 
 /**
- * `pgrepl switchover` finding an interrupted change: refused unless it is a switchover to the same
- * target (or none named). Before the point of no return (the old primary stopped cleanly) it is
+ * `pgrepl switchover` finding an interrupted change: refused unless it finishes it (see finishes()). Before the point of no return (the old primary stopped cleanly) it is
  * undone and run again; past it, it goes on from the step it reached.
  */
 export async function resumeSwitchover(cluster: Cluster, intent: Intent, options: SwitchoverOptions): Promise<(SwitchoverResult & { resumed: Resumed }) | Finished> {
-  if (intent.op !== 'switchover' || (options.to !== undefined && options.to !== intent.to)) throw interruptedChangeError(intent);
+  if (intent.op !== 'switchover' || !finishes(intent, 'switchover', options.to)) throw interruptedChangeError(intent);
   const started = Date.now();
   const { plan, resumed } = await decide(cluster, intent, options.onEvent);
   const oldPrimary = named(cluster, intent.from);
