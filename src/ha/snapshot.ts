@@ -64,6 +64,8 @@ export type LeaseView =
       readonly holder: string | null;
       /** Monotonic ms until which this agent may act as the holder (last renew's start + TTL); null when not holding. */
       readonly myDeadline: number | null;
+      /** Monotonic ms at which the holder's lease runs out unless renewed, as this agent sees it; null when unknown. */
+      readonly expiresAt?: number | null;
     };
 
 export type LastLeader = 'writable' | 'in recovery' | 'unreachable' | 'unknown';
