@@ -9,6 +9,7 @@ import { PreconditionError } from '../cluster/errors.js';
 import { findFreePorts } from '../util/ports.js';
 import { waitFor } from '../util/wait.js';
 import { apiUrl } from './config.js';
+import { ensureAgentKey } from './agent-key.js';
 import { validateTiming } from './timing.js';
 import type { Dcs } from './dcs/dcs.js';
 import { openDcs } from './dcs/open.js';
@@ -64,6 +65,10 @@ export function openClusterDcs(cluster: Cluster, url?: string): Promise<Dcs> {
  * by `down` is lifted; one a person set stays.
  */
 export async function startAgents(cluster: Cluster, onEvent: OnEvent): Promise<HaStartResult> {
+  // Made before any agent starts, so they all load the same one.
+  if ((await ensureAgentKey(cluster.layout)).created) {
+    onEvent({ type: 'step', message: `made the agents' API key ${cluster.layout.agentApiKeyFile} (0600; agents on other machines need a copy)` });
+  }
   const dcs = await openClusterDcs(cluster);
   try {
     if ((await readPause(dcs))?.by === 'down') await setPaused(dcs, false, 'down');
