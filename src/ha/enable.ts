@@ -48,7 +48,8 @@ export async function specWithHa(spec: ClusterSpec, root: string, { dcs, apiPort
   const ha: HaSpec = spec.ha ? { ...spec.ha, ...(dcs ? { dcs } : {}) } : { scope: scopeFor(root), dcs: dcs ?? 'local', ttlMs: 2000, loopWaitMs: 250, retryTimeoutMs: 750 };
   const taken = new Set(spec.nodes.flatMap((n) => [n.port, ...(n.apiPort === undefined ? [] : [n.apiPort])]));
   const missing = spec.nodes.filter((n) => n.apiPort === undefined);
-  const ports = await findFreePorts(missing.length, apiPort ?? FIRST_API_PORT, taken);
+  // Free where each agent will listen: on its node's address.
+  const ports = await findFreePorts(missing.length, apiPort ?? FIRST_API_PORT, taken, missing.map((n) => n.host));
   const nodes = spec.nodes.map((n) => (n.apiPort === undefined ? { ...n, apiPort: ports[missing.indexOf(n)]! } : n));
   validateTiming(ha);
   return { ...spec, ha, nodes };
