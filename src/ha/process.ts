@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import type { Cluster } from '../cluster/context.js';
 import { nodeNamed } from '../spec/topology.js';
 import { UnknownNodeError } from '../cluster/errors.js';
@@ -64,6 +65,8 @@ export async function runAgentProcess(cluster: Cluster, name: string, dcsUrl: st
 export function systemdUnit(root: string, node: string, dcs: string | undefined): string {
   const args = ['agent', '--node', node, '--dir', root, ...(dcs ? ['--dcs', dcs] : [])].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
   return [
+    `# The agents sign their requests to each other with ${join(root, 'secrets', 'agent-api.key')}:`,
+    '# on another machine, copy that file there (same path, mode 0600) before starting this unit.',
     '[Unit]',
     `Description=pgrepl HA agent for ${node}`,
     'After=network-online.target',
