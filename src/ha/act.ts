@@ -66,6 +66,8 @@ export async function act(ctx: ActContext, action: Action): Promise<void> {
       return rejoinLeader(ctx, action.leader);
     case 'handover':
       return handOver(ctx, action.to);
+    case 'prepare':
+      return prepareTakeover(ctx);
     case 'failsafe':
       return ctx.failsafe.keep(ctx);
   }
@@ -107,6 +109,18 @@ async function promoteSelf(ctx: ActContext, from: string | null): Promise<void> 
   if (asked?.request.candidate === me.name) await updateRequest(ctx.dcs, { promotedAt: Date.now() });
   await forgetUpstream(next, me);
   await reconcileSlots(next, me);
+}
+
+/**
+ * The switchover candidate, still a standby, makes the slots its replicas will use once it leads.
+ * Unreserved: a switchover refused after this leaves them holding no WAL back on a standby.
+ */
+async function prepareTakeover(ctx: ActContext): Promise<void> {
+  const next = clusterLedBy(ctx.cluster, ctx.node.name);
+  await ctx.own.use(async (db) => {
+    for (const replica of downstreamOf(next.spec, ctx.node.name)) await ensurePhysicalSlot(db, replica.name, false);
+  }, 5000);
+  await updateRequest(ctx.dcs, { prepared: true });
 }
 
 async function startSelf(ctx: ActContext, as: 'primary' | 'standby', upstream: string | null): Promise<void> {

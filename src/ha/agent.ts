@@ -26,6 +26,8 @@ const RESTART_WINDOW_MS = 60_000;
 const POSTMASTER_WATCH_MS = 20;
 /** A leaderless cluster is looked at again this soon: a takeover is waited for, not a loop wait. */
 const SOON_MS = 20;
+/** Looked at this long after another's lease would run out: the store's clock may run a little behind. */
+const LEASE_END_SLACK_MS = 5;
 /**
  * The holder's long steps: a promotion, a start, a crash restart (crash recovery) can outlast the
  * lease on a loaded machine, so the lease is renewed every loop wait while they run (Patroni keeps
@@ -73,6 +75,8 @@ export class Agent {
   readonly #lastLeader: LastLeaderMemory = { verdict: 'unknown', timeouts: 0 };
   #view: AgentView = { member: null, leader: null, paused: false, holdsLease: false, pg: null, dcsReachable: true };
   #failsafe: { from: string; until: number } | null = null;
+  /** When the lease another node holds runs out unless renewed (monotonic ms), as last seen. */
+  #othersLeaseEnds: number | null = null;
   readonly #failsafeTicker: FailsafeTicker;
 
   constructor(private readonly options: AgentOptions) {
@@ -133,8 +137,17 @@ export class Agent {
       if (this.#stopped) break;
       // The holder never backs off: its renewals must keep their pace.
       const backoff = this.#lease.deadline === null ? 2 ** Math.min(this.#failures, 5) : 1;
-      await this.#pause(decision.soon ? SOON_MS : this.#cluster.spec.ha!.loopWaitMs * backoff);
+      await this.#pause(this.#untilNextLook(decision.soon ? SOON_MS : this.#cluster.spec.ha!.loopWaitMs * backoff));
     }
+  }
+
+  /**
+   * No later than just past the moment another holder's lease runs out unless renewed: a crashed
+   * leader is then seen gone at once, not up to a loop wait later.
+   */
+  #untilNextLook(ms: number): number {
+    if (this.#othersLeaseEnds === null) return ms;
+    return Math.min(ms, Math.max(SOON_MS, this.#othersLeaseEnds + LEASE_END_SLACK_MS - this.#clock()));
   }
 
   async #pause(ms: number): Promise<void> {
@@ -201,7 +214,7 @@ export class Agent {
     const node = this.#node();
     const [pg, lease, paused, request] = await Promise.all([
       lookAtSelf(this.#cluster, node, this.#own, this.#memory, now),
-      lookAtLease(this.options.dcs, this.#lease.deadline),
+      lookAtLease(this.options.dcs, this.#lease.deadline, now),
       readPaused(this.options.dcs).catch(() => false),
       currentRequest(this.options.dcs).catch(() => null),
     ]);
@@ -226,6 +239,7 @@ export class Agent {
       restartsSoFar: this.#restarts.length,
     };
     const failsafeFrom = this.#failsafe !== null && this.#failsafe.until > now ? this.#failsafe.from : null;
+    this.#othersLeaseEnds = lease.dcs === 'ok' && lease.holder !== null && lease.holder !== node.name ? (lease.expiresAt ?? null) : null;
     return { me: node.name, pg, lease, peers, settings, specPrimary, lastLeader, request, failsafeFrom, now };
   }
 

@@ -20,7 +20,7 @@ const held = (holder: string | null, myDeadline: number | null = null): LeaseVie
 function snap(me: string, pg: LocalPg, lease: LeaseView, peers: PeerView[] = [], over: Partial<HaSettings> = {}, specPrimary = 'pg1', request: SwitchoverRequest | null = null): Snapshot {
   return { me, pg, lease, peers, settings: { ...settings, ...over }, specPrimary, lastLeader: 'unreachable', request, failsafeFrom: null, now: NOW };
 }
-const asked = (over: Partial<SwitchoverRequest> = {}): SwitchoverRequest => ({ from: 'pg1', to: null, candidate: null, refused: null, ...over });
+const asked = (over: Partial<SwitchoverRequest> = {}): SwitchoverRequest => ({ from: 'pg1', to: null, candidate: null, refused: null, chosen: null, prepared: false, ...over });
 
 const kinds = (actions: readonly Action[]): string => actions.map((a) => a.kind).join(',');
 
@@ -66,7 +66,16 @@ const table: Array<[string, Snapshot, string, RegExp]> = [
   ['leader asked to switch over hands over', snap('pg1', primary(), held('pg1', NOW + 2000), [], {}, 'pg1', asked({ to: 'pg3' })), 'renew,handover', /handing over to pg3/],
   ['a refused switchover is not retried', snap('pg1', primary(), held('pg1', NOW + 2000), [], {}, 'pg1', asked({ refused: 'no candidate' })), 'renew', /lease held/],
   ['the designated candidate takes the lease', snap('pg3', replica('0/5000000'), held(null), [peer('pg2', { lsn: parseLsn('0/9000000') })], {}, 'pg1', asked({ candidate: 'pg3' })), 'acquire,promote', /switchover: taking the lease from pg1/],
-  ['others wait for the designated candidate', snap('pg2', replica('0/9000000'), held(null), [], {}, 'pg1', asked({ candidate: 'pg3' })), '', /waiting for pg3/],
+  ['others wait for the designated candidate', snap('pg2', replica('0/9000000', 'pg3'), held(null), [], {}, 'pg1', asked({ candidate: 'pg3' })), '', /streaming from pg3 ahead of its promotion/],
+  ['a stopped node waits for the designated candidate', snap('pg2', stopped(), held(null), [], {}, 'pg1', asked({ candidate: 'pg3' })), '', /waiting for pg3/],
+  ['the chosen candidate prepares while the leader checkpoints', snap('pg3', replica(), held('pg1'), [], {}, 'pg1', asked({ chosen: 'pg3' })), 'prepare', /preparing to take over from pg1/],
+  ['a prepared candidate waits to be named', snap('pg3', replica(), held('pg1'), [], {}, 'pg1', asked({ chosen: 'pg3', prepared: true })), '', /streaming from pg1/],
+  ['a replica not chosen does not prepare', snap('pg2', replica(), held('pg1'), [], {}, 'pg1', asked({ chosen: 'pg3' })), '', /streaming from pg1/],
+  ['once named, the other replicas repoint to the candidate', snap('pg2', replica(), held('pg1'), [], {}, 'pg1', asked({ chosen: 'pg3', prepared: true, candidate: 'pg3' })), 'follow', /following pg3 ahead of its promotion/],
+  ['and keep it while the lease is free', snap('pg2', replica(), held(null), [], {}, 'pg1', asked({ candidate: 'pg3' })), 'follow', /following pg3 ahead/],
+  ['a repointed replica does not flip back to the old leader', snap('pg2', replica('0/5000000', 'pg3'), held('pg1'), [], {}, 'pg1', asked({ candidate: 'pg3' })), '', /streaming from pg3 ahead/],
+  ['a replica not streaming from the old leader keeps the usual rule', snap('pg4', replica('0/5000000', 'pg2'), held('pg1'), [], {}, 'pg1', asked({ candidate: 'pg3' })), 'follow', /following the new leader pg1/],
+  ['after a refusal replicas follow the leader again', snap('pg2', replica('0/5000000', 'pg3'), held('pg1'), [], {}, 'pg1', asked({ candidate: 'pg3', refused: 'no' })), 'follow', /following the new leader pg1/],
   ['the old primary follows without a rewind', snap('pg1', stopped({ control: 'shut down', handedOverTo: 'pg3' }), held('pg3')), 'start', /switched over: starting as a standby of pg3/],
   ['a stopped primary not handed over rejoins', snap('pg1', stopped({ control: 'shut down', handedOverTo: 'pg2' }), held('pg3')), 'rejoin', /rejoining pg3/],
   // Lost lease, DCS down, pause.

@@ -69,6 +69,26 @@ function asHolder(s: Snapshot): Decision {
   return { reason: 'lease held while stopped as a standby: starting it to promote', actions: [renew, { kind: 'start', as: 'standby', upstream: null }] };
 }
 
+/**
+ * A running replica's part in a switchover away from `leader`. The chosen candidate makes its future
+ * replicas' slots while the leader still writes; once it is named, the leader's other replicas
+ * repoint to it before its promotion, as cascading standbys that follow the promotion on the
+ * connection they hold: a synchronous quorum then acknowledges the new primary's first commit.
+ */
+function handoverFrom(s: Snapshot, leader: string): Decision | null {
+  const asked = s.request;
+  const pg = s.pg;
+  if (pg.kind !== 'running' || pg.role !== 'replica' || !asked || asked.from !== leader || asked.refused !== null) return null;
+  if (asked.candidate === null) {
+    if (asked.chosen !== s.me || asked.prepared) return null;
+    return { reason: `switchover: preparing to take over from ${leader} (slots for its replicas)`, actions: [{ kind: 'prepare' }] };
+  }
+  if (asked.candidate === s.me) return null;
+  if (pg.upstream === asked.candidate) return { reason: `switchover: streaming from ${asked.candidate} ahead of its promotion`, actions: [] };
+  if (pg.upstream !== leader) return null;
+  return { reason: `switchover: following ${asked.candidate} ahead of its promotion`, actions: [{ kind: 'follow', leader: asked.candidate }] };
+}
+
 function describePrimary(pg: Running): string {
   return `primary on timeline ${pg.timeline}`;
 }
@@ -77,6 +97,8 @@ function underLeader(s: Snapshot, leader: string): Decision {
   const pg = s.pg;
   if (pg.kind === 'running' && pg.role === 'primary') return { reason: `${leader} holds the lease but this node runs as a primary: fencing it`, actions: [{ kind: 'fence' }] };
   if (pg.kind === 'running') {
+    const handover = handoverFrom(s, leader);
+    if (handover) return handover;
     if (pg.upstream !== leader) return { reason: `following the new leader ${leader}`, actions: [{ kind: 'follow', leader }] };
     return { reason: pg.streaming ? `streaming from ${leader}` : `replica of ${leader}, not streaming yet`, actions: [] };
   }
@@ -100,7 +122,7 @@ function leaderless(s: Snapshot): Decision {
   if (livePrimary) return { reason: `the lease is free; waiting for ${livePrimary.name}, which runs as a primary, to take it`, actions: [], soon: true };
   if (s.failsafeFrom !== null && s.failsafeFrom !== s.me) return { reason: `the lease is free, but ${s.failsafeFrom} runs as the primary in failsafe mode: not taking over`, actions: [], soon: true };
   const designated = s.request?.candidate ?? null;
-  if (designated !== null && designated !== s.me) return { reason: `switchover: waiting for ${designated} to take the lease`, actions: [], soon: true };
+  if (designated !== null && designated !== s.me) return handoverFrom(s, s.request!.from) ?? { reason: `switchover: waiting for ${designated} to take the lease`, actions: [], soon: true };
   if (designated === s.me && pg.kind === 'running' && pg.role === 'replica') {
     return { reason: `switchover: taking the lease from ${s.request!.from}, whose shutdown checkpoint this node replayed`, actions: [{ kind: 'acquire' }, { kind: 'promote', from: s.request!.from }] };
   }

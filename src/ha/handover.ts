@@ -8,13 +8,16 @@ import type { ActContext } from './act.js';
 import type { NodeSpec } from '../spec/schema.js';
 import { peerStatus } from './look.js';
 import type { MemberState } from './member.js';
-import { updateRequest } from './request.js';
+import { readRequest, updateRequest } from './request.js';
 
 /** How long the candidate may take to receive the old primary's shutdown checkpoint. */
 const CATCH_UP_MS = 10_000;
 
 /** How long a peer has to answer during a handover. */
 const PEER_TIMEOUT_MS = 500;
+
+/** How long the chosen candidate may take to prepare; past it the handover goes on (it prepares while promoting). */
+const PREPARE_MS = 2000;
 
 /** The replicas that could take over: running, streaming from this node, eligible; most WAL first. */
 async function candidates(ctx: ActContext): Promise<MemberState[]> {
@@ -28,7 +31,8 @@ async function candidates(ctx: ActContext): Promise<MemberState[]> {
 
 /**
  * The leader's half of a switchover. It picks the candidate (the one asked for, or the most
- * advanced streaming replica), stops its own server cleanly, which ships every record up to the
+ * advanced streaming replica) and lets it prepare its replicas' slots (see decide.ts, handoverFrom)
+ * while it checkpoints, then stops its own server cleanly, which ships every record up to the
  * shutdown checkpoint to the standbys, and waits until the candidate has received past that
  * checkpoint. Only then does it name the candidate in the request and give up the lease, so only
  * the candidate takes it, holding every write; if the candidate does not catch up, the server is
@@ -43,7 +47,9 @@ export async function handOver(ctx: ActContext, to: string | null): Promise<void
   }
   const renewing = setInterval(() => void ctx.lease.renew().catch(() => undefined), ctx.loopWaitMs);
   try {
+    await updateRequest(ctx.dcs, { chosen: choice.name });
     await ctx.own.use(checkpoint, 30_000); // so the shutdown checkpoint is quick
+    await prepared(ctx);
     const instance = instanceOf(ctx.cluster, ctx.node);
     ctx.stopping();
     await ctx.own.reset();
@@ -61,6 +67,15 @@ export async function handOver(ctx: ActContext, to: string | null): Promise<void
     clearInterval(renewing);
   }
   await ctx.lease.release();
+}
+
+/** Waits (a bounded time) for the chosen candidate to say it made its future replicas' slots. */
+async function prepared(ctx: ActContext): Promise<void> {
+  await waitFor(async () => ((await readRequest(ctx.dcs))?.request.prepared === true ? true : undefined), {
+    what: 'the candidate to prepare',
+    timeoutMs: PREPARE_MS,
+    intervalMs: 5,
+  }).catch(() => undefined);
 }
 
 /** Whether the candidate received WAL past the shutdown checkpoint record within the deadline. */

@@ -63,10 +63,11 @@ export async function lookAtSelf(cluster: Cluster, node: NodeSpec, own: OwnServe
 }
 
 /** The lease: who holds it, and until when this agent may act as the holder. */
-export async function lookAtLease(dcs: Dcs, myDeadline: number | null): Promise<LeaseView> {
+export async function lookAtLease(dcs: Dcs, myDeadline: number | null, now: number): Promise<LeaseView> {
   try {
     const record = await dcs.leader();
-    return { dcs: 'ok', holder: record?.holder ?? null, myDeadline };
+    const expiresAt = record?.expiresInMs === undefined ? null : now + record.expiresInMs;
+    return { dcs: 'ok', holder: record?.holder ?? null, myDeadline, expiresAt };
   } catch (error) {
     if (error instanceof DcsUnavailableError) return { dcs: 'unavailable', myDeadline };
     throw error;

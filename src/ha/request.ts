@@ -10,6 +10,10 @@ const requestSchema = z.object({
   from: z.string(),
   to: z.nullable(z.string()),
   candidate: z.nullable(z.string()),
+  /** The leader picked this node and waits for it to prepare (its future replicas' slots) before stopping. */
+  chosen: z.optional(z.nullable(z.string())),
+  /** The chosen node has prepared. */
+  prepared: z.optional(z.boolean()),
   refused: z.nullable(z.string()),
   /** Wall-clock ms when asked. */
   at: z.number(),
@@ -32,12 +36,17 @@ export async function readRequest(dcs: Dcs): Promise<{ request: StoredRequest; v
 export async function currentRequest(dcs: Dcs, nowWall = Date.now()): Promise<SwitchoverRequest | null> {
   const found = await readRequest(dcs);
   if (!found || nowWall - found.request.at > REQUEST_TTL_MS) return null;
-  const { from, to, candidate, refused } = found.request;
-  return { from, to, candidate, refused };
+  const { from, to, candidate, refused, chosen = null, prepared = false } = found.request;
+  return { from, to, candidate, refused, chosen, prepared };
 }
 
-/** Merges `patch` into the stored request (the agents record its progress there). */
+/**
+ * Merges `patch` into the stored request (the agents record its progress there). The leader and
+ * the candidate both write it, so a compare-and-swap lost to the other is retried on a fresh read.
+ */
 export async function updateRequest(dcs: Dcs, patch: Partial<StoredRequest>): Promise<void> {
-  const found = await readRequest(dcs);
-  if (found) await dcs.put(REQUEST_KEY, { ...found.request, ...patch }, found.version);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const found = await readRequest(dcs);
+    if (!found || (await dcs.put(REQUEST_KEY, { ...found.request, ...patch }, found.version)) !== null) return;
+  }
 }

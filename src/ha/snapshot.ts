@@ -64,6 +64,8 @@ export type LeaseView =
       readonly holder: string | null;
       /** Monotonic ms until which this agent may act as the holder (last renew's start + TTL); null when not holding. */
       readonly myDeadline: number | null;
+      /** Monotonic ms at which the holder's lease runs out unless renewed, as this agent sees it; null when unknown. */
+      readonly expiresAt?: number | null;
     };
 
 export type LastLeader = 'writable' | 'in recovery' | 'unreachable' | 'unknown';
@@ -107,6 +109,9 @@ export interface SwitchoverRequest {
   readonly to: string | null;
   readonly candidate: string | null;
   readonly refused: string | null;
+  /** Picked by the leader, before its shutdown: it makes its future replicas' slots (`prepare`). */
+  readonly chosen: string | null;
+  readonly prepared: boolean;
 }
 
 /** One step the agent takes on its own node or its own lease. */
@@ -121,6 +126,8 @@ export type Action =
   | { readonly kind: 'fence' }
   | { readonly kind: 'rejoin'; readonly leader: string }
   | { readonly kind: 'handover'; readonly to: string | null }
+  /** Switchover candidate: make the slots its future replicas will stream from, so they can attach before it is promoted. */
+  | { readonly kind: 'prepare' }
   /** Without the DCS: ask every peer's agent to promise it takes no free lease for a TTL. */
   | { readonly kind: 'failsafe' };
 

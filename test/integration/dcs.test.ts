@@ -31,6 +31,27 @@ test('etcd DCS', async (t) => {
     await dcs.releaseLeader('a');
   });
 
+  await t.test('each reader counts the TTL from when it first saw the key unrenewed, and takes it over by compare-and-swap', async (tt) => {
+    const options = { clusterDir: '/nonexistent', clusterName: 'observe', ttlMs: 2000 };
+    const [a, b] = [await openDcs(cluster.url(), options), await openDcs(cluster.url(), options)];
+    tt.after(() => Promise.all([a.close(), b.close()]));
+    assert.equal(await a.acquireLeader('a'), true);
+    const firstSeen = performance.now();
+    assert.equal((await b.leader())?.holder, 'a');
+    await waitFor(async () => ((await b.leader()) === null ? true : undefined), { what: 'b to see the lease unrenewed for a TTL', timeoutMs: 5000, intervalMs: 20 });
+    assert.ok(performance.now() - firstSeen >= b.ttlMs - 1, 'expired before a TTL on the reader\'s clock');
+    // A reader that only now looks counts from now: it may not take the key yet.
+    const late = await openDcs(cluster.url(), options);
+    tt.after(() => late.close());
+    assert.equal((await late.leader())?.holder, 'a');
+    assert.equal(await late.acquireLeader('late'), false);
+    assert.equal(await b.acquireLeader('b'), true);
+    assert.equal(await a.renewLeader('a'), false, 'the old holder cannot renew a key taken over');
+    assert.equal((await late.leader())?.holder, 'b');
+    assert.equal(await b.renewLeader('b'), true);
+    await b.releaseLeader('b');
+  });
+
   await t.test('an agent restarted within the TTL gets its own leader key back, on the same lease', async (tt) => {
     const options = { clusterDir: '/nonexistent', clusterName: 'restart', ttlMs: 2000 };
     const before = await openDcs(cluster.url(), options);

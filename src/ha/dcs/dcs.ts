@@ -11,7 +11,10 @@ import { PgreplError } from '../../errors.js';
  * - `renewLeader` succeeds only while the key is still the caller's (compare-and-swap on the holder,
  *   or a keep-alive of the caller's own etcd lease); it never resurrects an expired or taken key.
  * - `releaseLeader` deletes the key only if the caller holds it.
- * - An expired lease is gone for every reader: `leader()` never returns a holder whose TTL ran out.
+ * - An expired lease is gone for every reader: `leader()` never returns a holder whose TTL ran out
+ *   (etcd: on the reader's own clock, counted from when it first saw the holder's last renewal,
+ *   which is never before the holder asked for it), and whoever then acquires it wins only if
+ *   nobody renewed or took it meanwhile.
  * - `put` with `expectVersion` is a compare-and-swap (`null` means: only if absent).
  * - Any failure to reach the store is a `DcsUnavailableError`, never a wrong answer: callers treat
  *   "unknown" as unknown (the leader must then assume it may have lost its lease).
@@ -59,8 +62,9 @@ export interface LeaderRecord {
   /** The holder's member name, or `UNKNOWN_HOLDER` when the record is unreadable (fail closed). */
   readonly holder: string;
   /**
-   * How long the lease has left, when the backend knows it cheaply (for `status`): exact for
-   * `local`, whole seconds rounded down for etcd (its lease API's unit). Never used to decide.
+   * How long the lease has left unless renewed, as this reader sees it: exact for `local`; for
+   * etcd, a TTL from when this reader first saw the last renewal. Shown by `status`, and used only
+   * to look again right when it runs out, never to decide.
    */
   readonly expiresInMs?: number;
 }

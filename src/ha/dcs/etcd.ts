@@ -6,12 +6,15 @@ import { checkHolderName, checkKeyName, checkMemberName } from './names.js';
  * The etcd v3 DCS, over etcd's JSON gateway (see etcd-gateway.ts for why not the gRPC client).
  * Keys live under `/pgrepl/<cluster>/`: `leader`, `members/<name>`, and the cluster-wide keys.
  *
- * The leader key is bound to a lease of this client's: acquiring is a transaction that puts the key
- * only if it was never created (create_revision == 0); renewing keeps the lease alive AND checks the
- * key still names us on our lease; releasing deletes the key only if it names us, then revokes the
- * lease. etcd expires the key with the lease, so no reader ever sees a holder whose TTL ran out.
- * Lease TTLs are whole seconds, and etcd raises short ones to its minimum (2 s with its default
- * election timeout): `ttlMs` is the TTL etcd granted last.
+ * The leader key is bound to a lease of the holder's, and every renewal rewrites it (a
+ * compare-and-swap on its value and lease), so its revision changes every loop wait. Expiry is
+ * judged on each reader's own clock, as Patroni does on Kubernetes: a reader that has seen the same
+ * revision for a whole TTL treats the lease as expired, and may take the key by a compare-and-swap
+ * on that revision. The holder counts its TTL from when it *asked* for the renewal, which is before
+ * any reader can have seen it, so no reader's expiry comes before the holder's own deadline. This is
+ * exact to the reader's polling, where etcd's own lease expiry is whole seconds, raised to its
+ * minimum (2 s with its default election timeout), and checked only every 500 ms; the etcd lease
+ * stays as the backstop that removes a dead holder's key when nobody is watching.
  */
 
 interface KeyValue {
@@ -38,18 +41,32 @@ export interface EtcdDcsOptions {
   readonly ttlMs: number;
   /** Longest any one call may take, over every endpoint (default 1000 ms). */
   readonly timeoutMs?: number;
+  /** Monotonic ms, for judging the leader key's expiry. */
+  readonly clock?: () => number;
 }
 
 /** The lease not (any longer) existing, as etcd reports it. */
 const isLeaseGone = (error: unknown): boolean => error instanceof EtcdError && /lease not found/.test(error.message);
 
+/** The leader key's revision as this client first saw it, on its monotonic clock. */
+interface Observation {
+  readonly revision: string;
+  readonly at: number;
+  /** The TTL the key's lease was granted (a holder may have been granted more than we asked for). */
+  readonly ttlMs: number;
+}
+
 export class EtcdDcs implements Dcs {
   readonly url: string;
   private readonly gateway: EtcdGateway;
   private readonly prefix: string;
+  private readonly clock: () => number;
   private ttlSeconds: number;
   /** The lease the leader key is put with, once granted. */
   private leaderLease: string | null = null;
+  private observed: Observation | null = null;
+  /** Granted TTLs of the leases leader keys were seen on (one lookup per lease). */
+  private readonly grantedMs = new Map<string, number>();
   /** Each published member's lease and its TTL. */
   private readonly memberLeases = new Map<string, { id: string; ttlSeconds: number }>();
 
@@ -61,6 +78,7 @@ export class EtcdDcs implements Dcs {
     this.url = `etcd://${options.endpoints.map(formatEndpoint).join(',')}`;
     this.prefix = `/pgrepl/${options.clusterName}/`;
     this.ttlSeconds = Math.max(1, Math.ceil(options.ttlMs / 1000));
+    this.clock = options.clock ?? (() => performance.now());
   }
 
   get ttlMs(): number {
@@ -125,10 +143,12 @@ export class EtcdDcs implements Dcs {
       this.leaderLease = null; // expired while we were not leader: take a fresh one
       return this.tryAcquire(me, false);
     }
-    if (answer.succeeded === true) return true;
+    if (answer.succeeded === true) return this.wrote(answer);
     // The key exists. Ours already (a retried request that had landed, or this agent restarted
-    // within the TTL)? Then adopt the lease it is on and keep it alive.
+    // within the TTL)? Then adopt the lease it is on and keep it alive. Unrenewed for a TTL as we
+    // have seen it? Then take it over, if it is still at the revision we saw.
     const kv = answer.responses?.[0]?.response_range?.kvs?.[0];
+    if (kv && unb64(kv.value) !== me && (await this.expired(kv))) return this.takeOver(me, this.leaderLease, kv.mod_revision ?? '0');
     if (!kv || unb64(kv.value) !== me || !kv.lease || kv.lease === '0') return false;
     if ((await this.keepAlive(kv.lease)) <= 0) return false;
     if (kv.lease !== this.leaderLease) {
@@ -136,7 +156,63 @@ export class EtcdDcs implements Dcs {
       this.leaderLease = kv.lease;
       await this.revoke(unused).catch(() => undefined);
     }
+    return this.rewrite(me, kv.lease);
+  }
+
+  /**
+   * Rewrites the leader key only if it still names us on our lease. The new revision is what
+   * readers count their TTL from.
+   */
+  private async rewrite(me: string, lease: string): Promise<boolean> {
+    const key = b64(this.leaderKey);
+    const answer = await this.call<TxnAnswer>('/v3/kv/txn', {
+      compare: [
+        { key, target: 'VALUE', result: 'EQUAL', value: b64(me) },
+        { key, target: 'LEASE', result: 'EQUAL', lease },
+      ],
+      success: [{ request_put: { key, value: b64(me), lease } }],
+    });
+    return answer.succeeded === true && this.wrote(answer);
+  }
+
+  private async takeOver(me: string, lease: string, revision: string): Promise<boolean> {
+    const key = b64(this.leaderKey);
+    const answer = await this.call<TxnAnswer>('/v3/kv/txn', {
+      compare: [{ key, target: 'MOD', result: 'EQUAL', mod_revision: revision }],
+      success: [{ request_put: { key, value: b64(me), lease } }],
+    }, { idempotent: false });
+    return answer.succeeded === true && this.wrote(answer);
+  }
+
+  /** Records our own write of the leader key as seen now: its revision is the transaction's. */
+  private wrote(answer: TxnAnswer): true {
+    const revision = answer.header?.revision;
+    this.observed = revision ? { revision, at: this.clock(), ttlMs: this.ttlMs } : null;
     return true;
+  }
+
+  /**
+   * Whether the key has stood at one revision for a whole TTL on our clock (the larger of our TTL
+   * and the one its lease was granted). A revision seen for the first time starts the count now.
+   */
+  private async expired(kv: KeyValue): Promise<boolean> {
+    const revision = kv.mod_revision ?? '0';
+    const now = this.clock();
+    if (this.observed?.revision !== revision) this.observed = { revision, at: now, ttlMs: await this.leaseTtlMs(kv.lease) };
+    return now - this.observed.at >= this.observed.ttlMs;
+  }
+
+  /** The TTL a leader key's lease was granted, looked up once per lease; ours when unknown. */
+  private async leaseTtlMs(lease: string | undefined): Promise<number> {
+    if (!lease || lease === '0') return this.ttlMs;
+    let granted = this.grantedMs.get(lease);
+    if (granted === undefined) {
+      const answer = await this.call<{ grantedTTL?: string }>('/v3/kv/lease/timetolive', { ID: lease });
+      granted = Number(answer.grantedTTL ?? 0) * 1000;
+      if (this.grantedMs.size > 64) this.grantedMs.clear();
+      this.grantedMs.set(lease, granted);
+    }
+    return Math.max(this.ttlMs, granted);
   }
 
   private createLeaderTxn(me: string, lease: string): object {
@@ -151,15 +227,16 @@ export class EtcdDcs implements Dcs {
   async renewLeader(me: string): Promise<boolean> {
     checkHolderName(me);
     const lease = this.leaderLease;
-    if (lease === null) return false;
-    // Both at once: the lease was alive when refreshed, and the key was ours on it when read; the
-    // key can then only go with that lease or by our own release.
-    const [ttl, kv] = await Promise.all([this.keepAlive(lease), this.range(this.leaderKey)]);
+    // Past a TTL since our last write landed, the key may have been taken over (or be about to
+    // be): never resurrect it.
+    if (lease === null || this.observed === null || this.clock() - this.observed.at >= this.observed.ttlMs) return false;
+    // Both at once: the lease kept alive, and the key rewritten if it still names us on it.
+    const [ttl, rewritten] = await Promise.all([this.keepAlive(lease), this.rewrite(me, lease)]);
     if (ttl <= 0) {
       this.leaderLease = null;
       return false;
     }
-    return kv !== null && unb64(kv.value) === me && kv.lease === lease;
+    return rewritten;
   }
 
   async releaseLeader(me: string): Promise<void> {
@@ -174,15 +251,16 @@ export class EtcdDcs implements Dcs {
     if (lease !== null) await this.revoke(lease);
   }
 
+  /** The holder, unless the key is absent or has stood unrenewed for a TTL on our clock. */
   async leader(): Promise<LeaderRecord | null> {
     const kv = await this.range(this.leaderKey);
-    if (kv === null) return null;
-    const holder = unb64(kv.value);
-    if (!kv.lease || kv.lease === '0') return { holder };
-    // Only for status; the holder is known either way.
-    const ttl = await this.call<{ TTL?: string }>('/v3/kv/lease/timetolive', { ID: kv.lease }).catch(() => null);
-    const seconds = Number(ttl?.TTL ?? -1);
-    return seconds >= 0 ? { holder, expiresInMs: seconds * 1000 } : { holder };
+    if (kv === null) {
+      this.observed = null;
+      return null;
+    }
+    if (await this.expired(kv)) return null;
+    const observed = this.observed!;
+    return { holder: unb64(kv.value), expiresInMs: Math.max(0, Math.round(observed.at + observed.ttlMs - this.clock())) };
   }
 
   async publishMember(name: string, state: unknown, ttlMs: number): Promise<void> {
