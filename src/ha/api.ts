@@ -25,9 +25,9 @@ export interface PeerAuth {
  * Every other change goes through the DCS. The GETs stay open: load balancers use them.
  */
 export function serveApi(agent: Agent, node: NodeSpec, dcs: Dcs, clusterOf: () => Parameters<typeof lookAtSelf>[0], auth: PeerAuth): Promise<Server> {
-  const guard = new Gate(node.name, auth);
+  const gate = new Gate(node.name, auth);
   const server = createServer((req, res) => {
-    route(agent, node, dcs, clusterOf, guard, req).then(
+    route(agent, node, dcs, clusterOf, gate, req).then(
       ([code, body]) => send(res, code, body),
       (error: Error) => send(res, 500, { error: error.message }),
     );
@@ -88,7 +88,7 @@ class Gate {
 
 async function failsafe(agent: Agent, gate: Gate, req: IncomingMessage): Promise<Reply> {
   const text = await readBody(req).catch(() => null);
-  if (text === null) return [413, { error: 'body too large' }];
+  if (text === null) return [413, { error: 'a body of at most 1 KiB was expected' }];
   const refused = gate.check(req, '/failsafe', text);
   if (refused) return refused;
   let body: { leader?: unknown } | null = null;
