@@ -26,6 +26,7 @@ export type Owner = 'server' | 'admin';
  *   DIR/pgrepl.yaml               desired state (no secrets)                          admin
  *   DIR/.pgrepl-cluster           marks DIR as made by pgrepl                          admin
  *   DIR/state/NAME.json           how far pgrepl got building a node (state/ 0755)     admin
+ *   DIR/intent.json               a failover/switchover in progress, 0600              admin
  *   DIR/secrets/superuser.pgpass  0600                                                 admin
  *   DIR/secrets/replication.pgpass 0600, read by walreceivers                          server
  *   DIR/secrets/agent-api.key     0600, HA agents sign their POSTs with it             admin
@@ -86,6 +87,10 @@ export class ClusterLayout {
   }
   agentLogFile(name: string): string {
     return join(this.agentsDir, `${name}.log`);
+  }
+  /** A failover or switchover in progress (see intent.ts); 0600, admin's. */
+  get intentFile(): string {
+    return join(this.root, 'intent.json');
   }
   /** The local DCS's files (the leader lease of a one-machine HA cluster). */
   get dcsDir(): string {
