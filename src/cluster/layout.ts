@@ -29,6 +29,7 @@ export type Owner = 'server' | 'admin';
  *   DIR/intent.json               a failover/switchover in progress, 0600              admin
  *   DIR/secrets/superuser.pgpass  0600                                                 admin
  *   DIR/secrets/replication.pgpass 0600, read by walreceivers                          server
+ *   DIR/secrets/agent-api.key     0600, HA agents sign their POSTs with it             admin
  *   DIR/nodes/NAME                0700                                                 server
  *   DIR/nodes/NAME/data           the node's data directory                            server
  *   DIR/nodes/NAME/postgres.log   the server's log, 0600                               server
@@ -53,6 +54,10 @@ export class ClusterLayout {
   }
   get replicationPassfile(): string {
     return join(this.secretsDir, 'replication.pgpass');
+  }
+  /** The key HA agents sign their POSTs to each other with (see ha/agent-key.ts). */
+  get agentApiKeyFile(): string {
+    return join(this.secretsDir, 'agent-api.key');
   }
   get stateDir(): string {
     return join(this.root, 'state');

@@ -50,7 +50,7 @@ async function growSpec(cluster: Cluster, wanted: number, port: number | undefin
   }
   if (wanted === have) return cluster;
   const addresses = hostsForNewNodes(hosts, wanted - have);
-  const ports = await portsForNewNodes(cluster.spec, wanted - have, port);
+  const ports = await portsForNewNodes(cluster.spec, wanted - have, port, addresses);
   const nodes: NodeSpec[] = [...cluster.spec.nodes];
   const primary = primaryOf(cluster.spec).name;
   for (const [i, p] of ports.entries()) {

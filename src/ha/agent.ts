@@ -261,6 +261,7 @@ export class Agent {
       handedOver: (to: string) => (this.#memory.handedOverTo = to),
       loopWaitMs: this.#cluster.spec.ha!.loopWaitMs,
       failsafe: this.#failsafeTicker,
+      trace: TRACE ? (line) => this.options.log(`trace: ${line}`) : () => undefined,
     };
   }
 
