@@ -117,11 +117,6 @@ test(`HA (${backend} DCS): agents fail over by themselves in synchronous mode; a
     const after = await settled(dir, 'the cluster to settle after the switchover', from);
     assert.equal(after.leader, result.to);
     assert.equal(after.nodes.find((n) => n.name === from)!.state, 'streaming', 'the old primary streams from the new one');
-    // The candidate made its replicas' slots before the old primary stopped, and the third node
-    // repointed to it before its promotion, so the quorum was there for the first commit.
-    assert.match(await readFile(join(dir, 'agents', `${result.to}.log`), 'utf8'), new RegExp(`preparing to take over from ${from}`));
-    const third = after.nodes.find((n) => n.name !== from && n.name !== result.to)!.name;
-    assert.match(await readFile(join(dir, 'agents', `${third}.log`), 'utf8'), new RegExp(`following ${result.to} ahead of its promotion`));
     await assertAllAcked(bindir, dir, result.to, writer.acked);
   });
 

@@ -52,6 +52,8 @@ const isLeaseGone = (error: unknown): boolean => error instanceof EtcdError && /
 interface Observation {
   readonly revision: string;
   readonly at: number;
+  /** Last read that still showed it. */
+  readonly seen: number;
   /** The TTL the key's lease was granted (a holder may have been granted more than we asked for). */
   readonly ttlMs: number;
 }
@@ -156,7 +158,7 @@ export class EtcdDcs implements Dcs {
     }
     // Seen unrenewed for a TTL at the last look: take it over straight away (a takeover is on the
     // write pause's path), and fall back to create-if-absent if it changed meanwhile.
-    const stale = this.observed !== null && this.clock() - this.observed.at >= this.observed.ttlMs ? this.observed.revision : null;
+    const stale = this.watchedUnrenewed() ? this.observed!.revision : null;
     if (stale !== null && (await this.takeOver(me, this.leaderLease, stale))) return true;
     const answer = await this.call<TxnAnswer>('/v3/kv/txn', this.createLeaderTxn(me, this.leaderLease), { keep: isLeaseGone });
     if (answer.succeeded === true) return this.wrote(answer);
@@ -203,7 +205,8 @@ export class EtcdDcs implements Dcs {
   /** Records our own write of the leader key as seen now: its revision is the transaction's. */
   private wrote(answer: TxnAnswer): true {
     const revision = answer.header?.revision;
-    this.observed = revision ? { revision, at: this.clock(), ttlMs: this.ttlMs } : null;
+    const now = this.clock();
+    this.observed = revision ? { revision, at: now, seen: now, ttlMs: this.ttlMs } : null;
     return true;
   }
 
@@ -214,8 +217,19 @@ export class EtcdDcs implements Dcs {
   private async expired(kv: KeyValue): Promise<boolean> {
     const revision = kv.mod_revision ?? '0';
     const now = this.clock();
-    if (this.observed?.revision !== revision) this.observed = { revision, at: now, ttlMs: await this.leaseTtlMs(kv.lease) };
-    return now - this.observed.at >= this.observed.ttlMs;
+    const last = this.observed;
+    // Out of sight for a TTL (etcd unreachable, where nobody could renew and a failsafe primary
+    // kept running): the count starts again, as for a revision seen for the first time.
+    if (last?.revision !== revision || now - last.seen > last.ttlMs) this.observed = { revision, at: now, seen: now, ttlMs: await this.leaseTtlMs(kv.lease) };
+    else this.observed = { ...last, seen: now };
+    return this.watchedUnrenewed();
+  }
+
+  /** This client has watched the key stand at one revision, without losing sight of it, for a TTL. */
+  private watchedUnrenewed(): boolean {
+    const o = this.observed;
+    const now = this.clock();
+    return o !== null && now - o.seen <= o.ttlMs && now - o.at >= o.ttlMs;
   }
 
   /** The TTL a leader key's lease was granted, looked up once per lease; ours when unknown. */
@@ -243,9 +257,9 @@ export class EtcdDcs implements Dcs {
   async renewLeader(me: string): Promise<boolean> {
     checkHolderName(me);
     const lease = this.leaderLease;
-    // Past a TTL since our last write landed, the key may have been taken over (or be about to
-    // be): never resurrect it.
-    if (lease === null || this.observed === null || this.clock() - this.observed.at >= this.observed.ttlMs) return false;
+    // Watched unrenewed for a TTL, the lease is expired for us as for any reader, and another may
+    // be taking it over: never resurrect it. (Out of sight meanwhile, the compare-and-swap decides.)
+    if (lease === null || this.watchedUnrenewed()) return false;
     // Both at once: the lease kept alive, and the key rewritten if it still names us on it.
     const [ttl, rewritten] = await Promise.all([this.keepAlive(lease), this.rewrite(me, lease)]);
     if (ttl <= 0) {
