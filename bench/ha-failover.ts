@@ -111,6 +111,7 @@ async function switchover(c: HaBench, firstId: number): Promise<{ gap: number; w
   const writer = await writing(c, firstId);
   let result: { to: string; writeUnavailableMs: number | null };
   let seconds: number;
+  const started = Date.now();
   try {
     const ran = await pgrepl(['switchover', '--dir', c.dir, '--json']);
     seconds = ran.seconds;
@@ -120,6 +121,10 @@ async function switchover(c: HaBench, firstId: number): Promise<{ gap: number; w
     await writer.stop();
   }
   await settled(c, from);
+  if (process.env.BENCH_VERBOSE) {
+    process.stderr.write(`  switchover from ${from}; longest write gap ${writer.maxGapMs} ms; the agents said:\n`);
+    for (const l of await agentLines(c.dir, started)) process.stderr.write(`    +${((l.at - started) / 1000).toFixed(3)} s ${l.node}: ${l.text}\n`);
+  }
   return { gap: writer.maxGapMs / 1000, window: (result.writeUnavailableMs ?? NaN) / 1000, total: seconds, lost: await missing(portOf(c, result.to), c.password, writer.acked) };
 }
 

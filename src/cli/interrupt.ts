@@ -20,6 +20,9 @@ const BUILDING = new Set(['up', 'add-replica', 'rejoin']);
 
 function interruptedError(signal: NodeJS.Signals): InterruptedError {
   const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
+  if (command === 'failover' || command === 'switchover') {
+    return new InterruptedError(`interrupted by ${signal}`, { hint: `run \`pgrepl status\`: if it shows the ${command} INTERRUPTED, \`pgrepl ${command}\` again finishes it from the step it reached` });
+  }
   if (command === undefined || !BUILDING.has(command)) return new InterruptedError(`interrupted by ${signal}`, { hint: 'run `pgrepl status` to see where the cluster stands' });
   return new InterruptedError(`interrupted by ${signal}; a replica being cloned is left half-built and marked so`, {
     hint: 'run `pgrepl status`, then `pgrepl up`: it removes only a half-built clone and clones it again',

@@ -4,6 +4,7 @@ import { resolveClusterDir } from '../cluster/location.js';
 import type { Cluster } from '../cluster/context.js';
 import { observeCluster, type ObserveOptions } from '../cluster/observe.js';
 import { openCluster } from '../cluster/open.js';
+import { describeIntent, interrupted, readIntent, resumeCommand, type Intent } from '../cluster/intent.js';
 import { action, printResult, type CommonOptions } from './output.js';
 import { withCommonOptions } from './options.js';
 import { haStatus, type HaStatus } from '../ha/status.js';
@@ -48,13 +49,36 @@ function renderHa(ha: HaStatus): string {
  * What `status` shows: the assessed nodes, HA's view when HA is on, and the document `--json`
  * prints. The console samples through this very function (with held connections via `observe`).
  */
-export async function readStatus(cluster: Cluster, observe: ObserveOptions = {}): Promise<{ status: ClusterStatus; ha: HaStatus | null; document: Record<string, unknown> }> {
-  const [observed, ha] = await Promise.all([observeCluster(cluster, cluster.spec.nodes, observe), cluster.spec.ha ? haStatus(cluster) : null]);
+export async function readStatus(cluster: Cluster, observe: ObserveOptions = {}): Promise<{ status: ClusterStatus; ha: HaStatus | null; intent: IntentStatus | null; document: Record<string, unknown> }> {
+  const [observed, ha, intent] = await Promise.all([observeCluster(cluster, cluster.spec.nodes, observe), cluster.spec.ha ? haStatus(cluster) : null, intentStatus(cluster)]);
   const status = assess(observed, cluster.spec.replication);
   const document = ha
-    ? { dir: cluster.layout.root, ...status, nodes: status.nodes.map((n) => ({ ...n, agent: ha.agents[n.name] ?? null })), leader: ha.leader, paused: ha.paused, lease: ha.lease, ha }
-    : { dir: cluster.layout.root, ...status };
-  return { status, ha, document };
+    ? { dir: cluster.layout.root, ...status, nodes: status.nodes.map((n) => ({ ...n, agent: ha.agents[n.name] ?? null })), leader: ha.leader, paused: ha.paused, lease: ha.lease, ha, intent }
+    : { dir: cluster.layout.root, ...status, intent };
+  return { status, ha, intent, document };
+}
+
+/**
+ * A failover or switchover recorded in the cluster directory: running (its pid is alive) or
+ * interrupted, with the command that finishes it; or the file is there and unreadable.
+ */
+export type IntentStatus =
+  | (Intent & { readonly interrupted: boolean; readonly resume: string })
+  | { readonly unreadable: string };
+
+async function intentStatus(cluster: Cluster): Promise<IntentStatus | null> {
+  try {
+    const intent = await readIntent(cluster.layout);
+    return intent && { ...intent, interrupted: interrupted(intent), resume: resumeCommand(intent) };
+  } catch (error) {
+    return { unreadable: (error as Error).message };
+  }
+}
+
+function renderIntent(intent: IntentStatus): string {
+  if ('unreadable' in intent) return `warning: ${intent.unreadable}`;
+  if (!intent.interrupted) return `in progress: ${describeIntent(intent)}`;
+  return `INTERRUPTED: ${describeIntent(intent)}; finish it with \`${intent.resume}\``;
 }
 
 export function registerStatus(program: Command): void {
@@ -62,8 +86,8 @@ export function registerStatus(program: Command): void {
     .description('role, state, lag and slots of every node, with warnings')
     .action(
       action(async (flags: CommonOptions) => {
-        const { status, ha, document } = await readStatus(await openCluster(resolveClusterDir(flags.dir)));
-        printResult(flags, document, () => renderStatus(status) + (ha ? `\n\n${renderHa(ha)}` : ''));
+        const { status, ha, intent, document } = await readStatus(await openCluster(resolveClusterDir(flags.dir)));
+        printResult(flags, document, () => renderStatus(status) + (ha ? `\n\n${renderHa(ha)}` : '') + (intent ? `\n\n${renderIntent(intent)}` : ''));
       }),
     );
 }

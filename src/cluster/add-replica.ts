@@ -48,7 +48,7 @@ export function specWithReplica(spec: ClusterSpec, node: NodeSpec, sync: boolean
 export async function addReplica(cluster: Cluster, options: AddReplicaOptions): Promise<AddReplicaResult> {
   const upstream = options.from === undefined ? primaryOf(cluster.spec) : nodeNamed(cluster.spec, options.from);
   if (!upstream) throw unknownNode(cluster, options.from!);
-  const [port] = await portsForNewNodes(cluster.spec, 1, options.port);
+  const [port] = await portsForNewNodes(cluster.spec, 1, options.port, [upstream.host]);
   const node: NodeSpec = {
     name: options.name ?? nextNodeName(cluster.spec),
     host: upstream.host,

@@ -8,7 +8,7 @@ import { canReach, resolveOsUser, type OsUser } from '../pg/os-user.js';
 import { runningServerEvidence } from '../pg/stray.js';
 import { renderSpec, SPEC_FILE } from '../spec/file.js';
 import { clusterSpecSchema, type ClusterSpec } from '../spec/schema.js';
-import { findFreePorts, isPortFree } from '../util/ports.js';
+import { busyHost, findFreePorts } from '../util/ports.js';
 import type { Cluster } from './context.js';
 import { PortInUseError } from './errors.js';
 import { ClusterLayout } from './layout.js';
@@ -51,23 +51,27 @@ export function hostsForNewNodes(hosts: readonly string[] | undefined, count: nu
   return Array.from({ length: count }, (_, i) => given[given.length === 1 ? 0 : i]!);
 }
 
-/** Ports for `count` new nodes: exactly port..port+count-1 when asked for, else the first free ones. */
-export async function choosePorts(count: number, port: number | undefined, taken: ReadonlySet<number> = new Set()): Promise<number[]> {
-  if (port === undefined) return findFreePorts(count, DEFAULT_FIRST_PORT, taken);
+/**
+ * Ports for `count` new nodes: exactly port..port+count-1 when asked for, else the first free ones.
+ * `hosts` are the addresses the new nodes' servers will listen on: a port must be free there.
+ */
+export async function choosePorts(count: number, port: number | undefined, taken: ReadonlySet<number> = new Set(), hosts: readonly string[] = [DEFAULT_HOST]): Promise<number[]> {
+  if (port === undefined) return findFreePorts(count, DEFAULT_FIRST_PORT, taken, hosts);
   const ports = Array.from({ length: count }, (_, i) => port + i);
   for (const p of ports) {
     if (p > 65535) throw new PortInUseError(`port ${p} is out of range`, { hint: 'choose a lower --port' });
-    if (taken.has(p) || !(await isPortFree(p))) {
-      throw new PortInUseError(`port ${p} is already in use`, { hint: `choose another --port, or omit it to use the first free ports from ${DEFAULT_FIRST_PORT}` });
+    const busy = taken.has(p) ? null : await busyHost(p, hosts);
+    if (taken.has(p) || busy !== null) {
+      throw new PortInUseError(`port ${p} is already in use ${busy === null ? 'by another node of this cluster' : `on ${busy}`}`, { hint: `choose another --port, or omit it to use the first free ports from ${DEFAULT_FIRST_PORT}` });
     }
   }
   return ports;
 }
 
-/** Ports for `count` nodes joining `spec`: from `port` exactly, else the next free ones after the cluster's. */
-export async function portsForNewNodes(spec: ClusterSpec, count: number, port: number | undefined): Promise<number[]> {
+/** Ports for `count` nodes joining `spec` on `hosts`: from `port` exactly, else the next free ones after the cluster's. */
+export async function portsForNewNodes(spec: ClusterSpec, count: number, port: number | undefined, hosts: readonly string[]): Promise<number[]> {
   const taken = new Set(spec.nodes.map((n) => n.port));
-  return port === undefined ? findFreePorts(count, Math.max(...taken) + 1, taken) : choosePorts(count, port, taken);
+  return port === undefined ? findFreePorts(count, Math.max(...taken) + 1, taken, hosts) : choosePorts(count, port, taken, hosts);
 }
 
 /**
@@ -159,7 +163,7 @@ async function writeNewCluster(root: string, options: CreateOptions): Promise<Cl
   const [bin, user, ports] = await Promise.all([
     findBinaries(options.bindir),
     resolveOsUser(options.osUser),
-    choosePorts(options.replicas + 1, options.port),
+    choosePorts(options.replicas + 1, options.port, new Set(), hosts),
   ]);
   const spec = initialSpec(ports, user, await slotWalCapMb(root), bin.bindir, options.sync, hosts);
   const layout = await prepareRoot(root, user);

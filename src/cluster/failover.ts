@@ -7,20 +7,18 @@ import { serverProcessesGone } from '../pg/postmaster-pid.js';
 import { isRunning, startServer } from '../pg/server.js';
 import type { NodeSpec } from '../spec/schema.js';
 import { withConnection, withSessions, type Connector, type Queryable } from '../pg/sql.js';
-import { applyConfig } from './apply-config.js';
+import { settleAround } from './after-promotion.js';
 import { standings, withDiskPositions, type Standing } from './candidate.js';
 import { planFailover, refuseWhileAlive, type FailoverPlan, type FailoverSituation, type PrimaryHealth } from './failover-plan.js';
 import { adminTarget, instanceOf, type Cluster } from './context.js';
 import { saveSpec } from './create.js';
 import type { OnEvent } from './events.js';
 import { fence } from './fence.js';
-import { followWhileStopped, forgetUpstream } from './follow.js';
+import { followWhileStopped } from './follow.js';
+import { removeIntent, writeIntent } from './intent.js';
 import { describeAdoption, roguePrimaries, withAdoption, withRoguesFenced, type Adoption, type RoguePrimaries } from './adopt.js';
 import { observeCluster, type NodeObservation } from './observe.js';
 import { promote } from './promote.js';
-import { proveReplication } from './prove.js';
-import { reconcileSlots, reserveIdleSlots } from './slots.js';
-import { repointAll } from './switchover.js';
 import { attachedNames, repointAhead } from './attach.js';
 
 export interface FailoverOptions {
@@ -129,40 +127,6 @@ function attachFollowers(next: Cluster, candidate: NodeSpec, followers: readonly
   return { makeSlots, abandon: () => slotsMade(false), repoints: repointAhead(next, candidate, followers, slotsReady, via, onEvent) };
 }
 
-/** Who a promotion left where, for the steps after it. */
-interface Promoted {
-  readonly oldPrimary: NodeSpec;
-  readonly candidate: NodeSpec;
-  /** Replicas holding WAL the candidate lacks: fenced, never repointed. */
-  readonly ahead: readonly string[];
-  /** Replicas repointed to the candidate ahead of its promotion, and those of them that loaded it. */
-  readonly followers: readonly NodeSpec[];
-  readonly attached: readonly string[];
-  /** Replicas whose server ran when the candidate was chosen. */
-  readonly running: readonly string[];
-}
-
-/**
- * After a promotion: the new primary forgets its upstream and gets every replica's slot (one made
- * ahead for a follower that did not attach is made to reserve WAL); replicas holding WAL it lacks
- * are fenced, the others not yet attached follow it; then the replicas that were running prove
- * they stream.
- */
-async function settleAround(cluster: Cluster, p: Promoted, onEvent: OnEvent): Promise<void> {
-  await forgetUpstream(cluster, p.candidate);
-  await reconcileSlots(cluster, p.candidate);
-  await reserveIdleSlots(cluster, p.candidate, p.followers.map((n) => n.name).filter((name) => !p.attached.includes(name)));
-  for (const name of p.ahead) {
-    onEvent({ type: 'warning', node: name, message: `holds WAL ${p.candidate.name} lacks; fenced, bring it back with \`pgrepl rejoin ${name}\`` });
-    await fence(cluster, nodeNamed(cluster.spec, name)!);
-  }
-  for (const name of p.attached) onEvent({ type: 'step', node: name, message: `now streams from ${p.candidate.name}` });
-  const unreached = await repointAll(cluster, [p.oldPrimary.name, p.candidate.name, ...p.ahead, ...p.attached], onEvent);
-  await applyConfig(cluster);
-  const skip = new Set([p.oldPrimary.name, ...unreached, ...p.ahead]);
-  await proveReplication(cluster, replicasOf(cluster.spec).filter((n) => p.running.includes(n.name) && !skip.has(n.name)));
-}
-
 /**
  * Unplanned change of primary. The old primary is fenced first (stopped if it runs at all, marked
  * diverged, its orphaned processes gone), then the replica that received the most WAL is
@@ -203,7 +167,11 @@ interface Choice {
   readonly fenced: { readonly wasRunning: boolean };
   /** Set when the pick already runs as a primary and is adopted, not promoted. */
   readonly adoption: Adoption | null;
+  readonly record: FailoverRecorder;
 }
+
+/** Records the failover's steps past fencing in the intent file (see intent.ts). */
+type FailoverRecorder = (step: 'fenced' | 'promoted' | 'spec-saved') => Promise<void>;
 
 /**
  * Fences the old primary and picks the candidate: refuses while the primary may still take writes
@@ -223,6 +191,8 @@ async function fenceAndChoose(cluster: Cluster, via: Connector, options: Failove
     spec: cluster.spec, oldPrimary: oldPrimary.name, health: now, standings: compare(seen, rogues), running: seen.filter((o) => o.running).map((o) => o.node.name), to: options.to, force: options.force,
   });
   planFailover(situation(firstLook, firstRogues, health)); // refuse before fencing anything
+  const startedAt = new Date().toISOString();
+  await writeIntent(cluster.layout, { op: 'failover', from: oldPrimary.name, to: options.to ?? null, force: options.force, step: 'started', startedAt });
   options.onEvent({ type: 'step', node: oldPrimary.name, message: 'fencing: stopped if running, marked diverged' });
   const fenced = await fence(cluster, oldPrimary);
   await fenceRogues(cluster, firstRogues, options.onEvent);
@@ -235,13 +205,15 @@ async function fenceAndChoose(cluster: Cluster, via: Connector, options: Failove
   const plan = planFailover(situation(look, rogues, 'gone'));
   const pick = plan.candidate;
   const candidate = nodeNamed(cluster.spec, pick.name)!;
+  const record: FailoverRecorder = (step) => writeIntent(cluster.layout, { op: 'failover', from: oldPrimary.name, to: candidate.name, ahead: plan.ahead, force: options.force, step, startedAt });
+  await record('fenced');
   if (!pick.running) {
     options.onEvent({ type: 'step', node: candidate.name, message: 'starting it as a standby: it is stopped but holds the most WAL' });
     await followWhileStopped(cluster, candidate, oldPrimary);
     await startServer(instanceOf(cluster, candidate));
   }
   const running = look.filter((o) => o.running).map((o) => o.node.name);
-  return { oldPrimary, candidate, plan, running, fenced, adoption: rogues.adoption };
+  return { oldPrimary, candidate, plan, running, fenced, adoption: rogues.adoption, record };
 }
 
 /**
@@ -265,7 +237,7 @@ async function promoteWithFollowers(next: Cluster, candidate: NodeSpec, follower
 
 async function failoverOver(cluster: Cluster, via: Connector, options: FailoverOptions): Promise<FailoverResult> {
   const started = Date.now();
-  const { oldPrimary, candidate, plan, running, fenced, adoption } = await fenceAndChoose(cluster, via, options);
+  const { oldPrimary, candidate, plan, running, fenced, adoption, record } = await fenceAndChoose(cluster, via, options);
   const { candidate: pick, ahead, uncompared } = plan;
   const next = { ...cluster, spec: withNewPrimary(cluster.spec, candidate.name) };
   const decided = Date.now();
@@ -273,9 +245,12 @@ async function failoverOver(cluster: Cluster, via: Connector, options: FailoverO
   const followers = plan.followers.map((name) => nodeNamed(cluster.spec, name)!);
   const attach = await promoteWithFollowers(next, candidate, followers, via, options.onEvent, adoption !== null);
   const promotedInMs = Date.now() - decided;
+  await record('promoted');
   const saved = await saveSpec(cluster, next.spec);
+  await record('spec-saved');
   const attached = await attachedNames(followers, attach.repoints);
   await settleAround(saved, { oldPrimary, candidate, ahead, followers, attached, running }, options.onEvent);
+  await removeIntent(saved.layout);
   const end = await storedWalEnd(saved, oldPrimary.name);
   return {
     from: oldPrimary.name,

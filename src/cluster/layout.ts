@@ -26,8 +26,10 @@ export type Owner = 'server' | 'admin';
  *   DIR/pgrepl.yaml               desired state (no secrets)                          admin
  *   DIR/.pgrepl-cluster           marks DIR as made by pgrepl                          admin
  *   DIR/state/NAME.json           how far pgrepl got building a node (state/ 0755)     admin
+ *   DIR/intent.json               a failover/switchover in progress, 0600              admin
  *   DIR/secrets/superuser.pgpass  0600                                                 admin
  *   DIR/secrets/replication.pgpass 0600, read by walreceivers                          server
+ *   DIR/secrets/agent-api.key     0600, HA agents sign their POSTs with it             admin
  *   DIR/nodes/NAME                0700                                                 server
  *   DIR/nodes/NAME/data           the node's data directory                            server
  *   DIR/nodes/NAME/postgres.log   the server's log, 0600                               server
@@ -52,6 +54,10 @@ export class ClusterLayout {
   }
   get replicationPassfile(): string {
     return join(this.secretsDir, 'replication.pgpass');
+  }
+  /** The key HA agents sign their POSTs to each other with (see ha/agent-key.ts). */
+  get agentApiKeyFile(): string {
+    return join(this.secretsDir, 'agent-api.key');
   }
   get stateDir(): string {
     return join(this.root, 'state');
@@ -81,6 +87,10 @@ export class ClusterLayout {
   }
   agentLogFile(name: string): string {
     return join(this.agentsDir, `${name}.log`);
+  }
+  /** A failover or switchover in progress (see intent.ts); 0600, admin's. */
+  get intentFile(): string {
+    return join(this.root, 'intent.json');
   }
   /** The local DCS's files (the leader lease of a one-machine HA cluster). */
   get dcsDir(): string {

@@ -9,6 +9,7 @@ import { NoClusterError, NotAClusterError } from './errors.js';
 import { ClusterLayout } from './layout.js';
 import { loadSecrets } from './secrets.js';
 import { LOCK_FILE, withClusterLock } from './lock.js';
+import { refuseWhileInterrupted } from './intent.js';
 
 export interface OpenOptions {
   readonly bindir?: string;
@@ -70,10 +71,21 @@ export async function openCluster(root: string, options: OpenOptions = {}): Prom
 }
 
 /**
+ * Commands that may run while an interrupted failover or switchover is recorded: the two that
+ * finish it, and `down` (stopping is always safe; the resume starts what it needs).
+ */
+const RUN_WHILE_INTERRUPTED = new Set(['failover', 'switchover', 'down']);
+
+/**
  * Opens the cluster at `root` and runs `work` on it holding the cluster lock: how every command
- * that changes a cluster starts. Nothing is created or locked where there is no cluster.
+ * that changes a cluster starts. Nothing is created or locked where there is no cluster. Any other
+ * command refuses while an interrupted change of primary is recorded (see intent.ts).
  */
 export async function changeCluster<T>(root: string, command: string, work: (cluster: Cluster) => Promise<T>, options: OpenOptions = {}): Promise<T> {
   if ((await classifyDir(root)) !== 'cluster') await openCluster(root, options); // throws the right error
-  return withClusterLock(root, command, async () => work(await openCluster(root, options)));
+  return withClusterLock(root, command, async () => {
+    const cluster = await openCluster(root, options);
+    if (!RUN_WHILE_INTERRUPTED.has(command)) await refuseWhileInterrupted(cluster.layout);
+    return work(cluster);
+  });
 }

@@ -24,6 +24,8 @@ export interface PromoteOptions {
   readonly whileReloading?: (db: Queryable) => Promise<void>;
   /** The node already runs as a primary (see adopt.ts): everything but the promotion request. */
   readonly adopt?: boolean;
+  /** Told each step's end (for tracing where a promotion's time goes). */
+  readonly onStep?: (step: string) => void;
 }
 
 /**
@@ -37,11 +39,12 @@ export interface PromoteOptions {
  * polls pg_is_in_recovery() every 2 ms (pg_promote(wait => true) checks only every 100 ms).
  */
 export async function promote(next: Cluster, node: NodeSpec, options: PromoteOptions = {}): Promise<void> {
-  const { via = withConnection, timeoutMs = 30_000, whileReloading, adopt = false } = options;
+  const { via = withConnection, timeoutMs = 30_000, whileReloading, adopt = false, onStep = () => undefined } = options;
   const reset = (): Promise<void> => resetRetryInterval(next, node);
   const forgetReset = onInterrupt(reset);
   try {
     await writeServerFiles(next, node, { walRetrieveRetryInterval: PROMOTION_RETRY_INTERVAL });
+    onStep('promote: files written');
     await via(adminTarget(next, node), async (db) => {
       const before = await reloadConf(db);
       await whileReloading?.(db);
@@ -50,6 +53,7 @@ export async function promote(next: Cluster, node: NodeSpec, options: PromoteOpt
         timeoutMs: 5000,
         intervalMs: 1,
       });
+      onStep('promote: configuration loaded');
       if (!adopt) await requestPromotion(db);
       await waitFor(async () => ((await isInRecovery(db)) ? undefined : true), { what: `${node.name} to finish promotion`, timeoutMs, intervalMs: 2 });
     });

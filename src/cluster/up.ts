@@ -6,6 +6,7 @@ import { createCluster, hostsForNewNodes, portsForNewNodes, saveSpec, undoNewClu
 import type { OnEvent } from './events.js';
 import { classifyDir, notAClusterError, openCluster } from './open.js';
 import { withClusterLock, type Lock } from './lock.js';
+import { refuseWhileInterrupted } from './intent.js';
 import { ensurePrimary } from './primary.js';
 import { proveReplication, type ReplicaProof } from './prove.js';
 import { divergedError, ensureReplica } from './replica.js';
@@ -49,7 +50,7 @@ async function growSpec(cluster: Cluster, wanted: number, port: number | undefin
   }
   if (wanted === have) return cluster;
   const addresses = hostsForNewNodes(hosts, wanted - have);
-  const ports = await portsForNewNodes(cluster.spec, wanted - have, port);
+  const ports = await portsForNewNodes(cluster.spec, wanted - have, port, addresses);
   const nodes: NodeSpec[] = [...cluster.spec.nodes];
   const primary = primaryOf(cluster.spec).name;
   for (const [i, p] of ports.entries()) {
@@ -96,7 +97,11 @@ export async function up(options: UpOptions): Promise<UpResult> {
 
 async function converge(options: UpOptions, lock: Lock): Promise<UpResult> {
   const isNew = (await classifyDir(options.root)) !== 'cluster';
-  if (!isNew) return convergeCluster(await openCluster(options.root, options), options, false);
+  if (!isNew) {
+    const cluster = await openCluster(options.root, options);
+    await refuseWhileInterrupted(cluster.layout);
+    return convergeCluster(cluster, options, false);
+  }
   const cluster = await createCluster(options.root, { ...options, replicas: options.replicas ?? DEFAULT_REPLICAS, createdDir: lock.createdDir });
   try {
     return await convergeCluster(cluster, options, true);

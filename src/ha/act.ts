@@ -37,6 +37,8 @@ export interface ActContext {
   /** Records a clean handover to `to`: the stopped old primary may follow it without a rewind. */
   readonly handedOver: (to: string) => void;
   readonly loopWaitMs: number;
+  /** Logs a step's timing when PGREPL_HA_TRACE=1 (a no-op otherwise). */
+  readonly trace: (line: string) => void;
 }
 
 /** The lease was not ours when we acted on it: the cycle's remaining steps are skipped. */
@@ -103,7 +105,9 @@ async function promoteSelf(ctx: ActContext, from: string | null): Promise<void> 
     for (const replica of downstreamOf(next.spec, me.name)) await ensurePhysicalSlot(db, replica.name, reserve);
   };
   const via: Connector = (_target, work) => ctx.own.use(work, 30_000);
-  await promote(next, me, { via, whileReloading: makeSlots });
+  ctx.trace('promote: intent recorded');
+  await promote(next, me, { via, whileReloading: makeSlots, onStep: ctx.trace });
+  ctx.trace('promote: accepts writes');
   await ctx.dcs.put('intent', { from, to: me.name, step: 'promoted', at: Date.now() });
   const asked = await readRequest(ctx.dcs).catch(() => null);
   if (asked?.request.candidate === me.name) await updateRequest(ctx.dcs, { promotedAt: Date.now() });

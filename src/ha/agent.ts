@@ -24,6 +24,8 @@ import { clusterLedBy } from './topology.js';
 const RESTART_WINDOW_MS = 60_000;
 /** How often the agent checks, between cycles, that its postmaster is alive. */
 const POSTMASTER_WATCH_MS = 20;
+/** PGREPL_HA_TRACE=1 logs every action but renewals with its duration (for `npm run bench` with BENCH_VERBOSE). */
+const TRACE = process.env.PGREPL_HA_TRACE === '1';
 /** A leaderless cluster is looked at again this soon: a takeover is waited for, not a loop wait. */
 const SOON_MS = 20;
 /** Looked at this long after another's lease would run out: the store's clock may run a little behind. */
@@ -219,7 +221,12 @@ export class Agent {
       currentRequest(this.options.dcs).catch(() => null),
     ]);
     const ha = this.#cluster.spec.ha!;
-    const leaderless = lease.dcs === 'ok' && lease.holder === null && !paused;
+    // While a switchover's named candidate takes over, nobody compares positions: the old leader
+    // stopped cleanly once the candidate had received everything, only the candidate may take the
+    // lease, and the others repoint to it ahead of its promotion. Waiting on every peer's answer
+    // first would lengthen the write pause.
+    const handingOver = request !== null && request.candidate !== null && request.refused === null;
+    const leaderless = lease.dcs === 'ok' && lease.holder === null && !paused && !handingOver;
     const specPrimary = primaryOf(this.#cluster.spec).name;
     // A peer answers /status with a fresh query of its server: on a loaded machine that takes more than
     // 300 ms, and under a quorum every member must be compared, so a short wait means no failover at all.
@@ -254,6 +261,7 @@ export class Agent {
       handedOver: (to: string) => (this.#memory.handedOverTo = to),
       loopWaitMs: this.#cluster.spec.ha!.loopWaitMs,
       failsafe: this.#failsafeTicker,
+      trace: TRACE ? (line) => this.options.log(`trace: ${line}`) : () => undefined,
     };
   }
 
@@ -267,7 +275,9 @@ export class Agent {
       try {
         if (action.kind === 'restart') this.#restarts.push(this.#clock());
         const run = (): Promise<void> => act(this.#context(), action);
+        const started = this.#clock();
         await (HOLDER_STEPS.has(action.kind) ? this.#keepingLease(run) : run());
+        if (TRACE && action.kind !== 'renew') this.options.log(`trace: ${action.kind} took ${Math.round(this.#clock() - started)} ms`);
       } catch (error) {
         if (!(error instanceof LeaseLostError)) return `${action.kind}: ${(error as Error).message.split('\n')[0]}`;
         return error.message;

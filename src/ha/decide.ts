@@ -131,7 +131,13 @@ function leaderless(s: Snapshot): Decision {
   const alive = lastLeaderAlive(s);
   if (alive) return { reason: `the lease is free, but ${s.specPrimary} ${alive}: not promoting beside it (its agent must take the lease, or be restarted)`, actions: [], soon: true };
   const verdict = chooseTakeover(s, pg);
-  if (!verdict.ok) return { reason: `the lease is free; not promoting ${s.me}: ${verdict.why}`, actions: [], soon: true };
+  if (!verdict.ok) {
+    const reason = `the lease is free; not promoting ${s.me}: ${verdict.why}`;
+    // The node that will take over is ahead: stream from it now, as a cascading standby that
+    // follows its promotion, so a synchronous quorum is there for its first commit.
+    if (verdict.ahead === null || pg.upstream === verdict.ahead) return { reason, actions: [], soon: true };
+    return { reason: `${reason}; following ${verdict.ahead} ahead of its takeover`, actions: [{ kind: 'follow', leader: verdict.ahead }], soon: true };
+  }
   return { reason: `the lease is free: taking over, ${verdict.why}`, actions: [{ kind: 'acquire' }, { kind: 'promote', from: s.specPrimary === s.me ? null : s.specPrimary }] };
 }
 

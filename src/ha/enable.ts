@@ -9,6 +9,7 @@ import { PreconditionError } from '../cluster/errors.js';
 import { findFreePorts } from '../util/ports.js';
 import { waitFor } from '../util/wait.js';
 import { apiUrl } from './config.js';
+import { ensureAgentKey } from './agent-key.js';
 import { validateTiming } from './timing.js';
 import type { Dcs } from './dcs/dcs.js';
 import { openDcs } from './dcs/open.js';
@@ -47,7 +48,8 @@ export async function specWithHa(spec: ClusterSpec, root: string, { dcs, apiPort
   const ha: HaSpec = spec.ha ? { ...spec.ha, ...(dcs ? { dcs } : {}) } : { scope: scopeFor(root), dcs: dcs ?? 'local', ttlMs: 2000, loopWaitMs: 250, retryTimeoutMs: 750 };
   const taken = new Set(spec.nodes.flatMap((n) => [n.port, ...(n.apiPort === undefined ? [] : [n.apiPort])]));
   const missing = spec.nodes.filter((n) => n.apiPort === undefined);
-  const ports = await findFreePorts(missing.length, apiPort ?? FIRST_API_PORT, taken);
+  // Free where each agent will listen: on its node's address.
+  const ports = await findFreePorts(missing.length, apiPort ?? FIRST_API_PORT, taken, missing.map((n) => n.host));
   const nodes = spec.nodes.map((n) => (n.apiPort === undefined ? { ...n, apiPort: ports[missing.indexOf(n)]! } : n));
   validateTiming(ha);
   return { ...spec, ha, nodes };
@@ -64,6 +66,10 @@ export function openClusterDcs(cluster: Cluster, url?: string): Promise<Dcs> {
  * by `down` is lifted; one a person set stays.
  */
 export async function startAgents(cluster: Cluster, onEvent: OnEvent): Promise<HaStartResult> {
+  // Made before any agent starts, so they all load the same one.
+  if ((await ensureAgentKey(cluster.layout)).created) {
+    onEvent({ type: 'step', message: `made the agents' API key ${cluster.layout.agentApiKeyFile} (0600; agents on other machines need a copy)` });
+  }
   const dcs = await openClusterDcs(cluster);
   try {
     if ((await readPause(dcs))?.by === 'down') await setPaused(dcs, false, 'down');

@@ -1,16 +1,23 @@
 import { apiUrl } from './config.js';
 import type { ActContext } from './act.js';
+import { agentKeyOf } from './agent-key.js';
 import { monotonic } from './lease.js';
+import { signRequest } from './peer-auth.js';
+import type { NodeSpec } from '../spec/schema.js';
 
 /** Each peer has this long to answer a failsafe request. */
 const ASK_TIMEOUT_MS = 300;
 
-async function granted(url: string, leader: string): Promise<boolean> {
+/** Asks `peer`'s agent, signed with the agents' API key (an unsigned request is refused). */
+async function granted(peer: NodeSpec, leader: string, key: Buffer): Promise<boolean> {
+  const url = apiUrl(peer);
+  if (url === null) return false;
+  const body = JSON.stringify({ leader });
   try {
     const response = await fetch(`${url}/failsafe`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ leader }),
+      headers: { 'content-type': 'application/json', authorization: signRequest(key, { method: 'POST', path: '/failsafe', to: peer.name, body }) },
+      body,
       signal: AbortSignal.timeout(ASK_TIMEOUT_MS),
     });
     return response.status === 200;
@@ -28,8 +35,9 @@ async function granted(url: string, leader: string): Promise<boolean> {
  */
 export async function keepRunningWithoutDcs(ctx: ActContext): Promise<void> {
   const asked = monotonic();
+  const { key } = await agentKeyOf(ctx.cluster.layout);
   const peers = ctx.cluster.spec.nodes.filter((n) => n.name !== ctx.node.name);
-  const answers = await Promise.all(peers.map((n) => (apiUrl(n) ? granted(apiUrl(n)!, ctx.node.name) : Promise.resolve(false))));
+  const answers = await Promise.all(peers.map((n) => granted(n, ctx.node.name, key)));
   const missing = peers.filter((_, i) => !answers[i]).map((n) => n.name);
   if (missing.length > 0) throw new Error(`failsafe not granted by ${missing.join(', ')}: fencing before the lease can expire`);
   ctx.lease.keepWithoutDcs(asked);

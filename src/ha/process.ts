@@ -1,8 +1,10 @@
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import type { Cluster } from '../cluster/context.js';
 import { nodeNamed } from '../spec/topology.js';
 import { UnknownNodeError } from '../cluster/errors.js';
 import { Agent } from './agent.js';
+import { agentKeyOf, type AgentKey } from './agent-key.js';
 import { serveApi } from './api.js';
 import { requireHa } from './config.js';
 import { openDcs } from './dcs/open.js';
@@ -24,10 +26,18 @@ export async function runAgentProcess(cluster: Cluster, name: string, dcsUrl: st
   // A DCS call must fail within the retry timeout: the timing rule (loop wait + 2 x retry timeout <= TTL) counts on it.
   const dcs = await openDcs(dcsUrl ?? ha.dcs, { clusterDir: cluster.layout.root, clusterName: ha.scope, ttlMs: ha.ttlMs, timeoutMs: ha.retryTimeoutMs });
   const say = log(name);
+  let key: AgentKey;
+  try {
+    key = await agentKeyOf(cluster.layout);
+  } catch (error) {
+    await dcs.close();
+    throw error;
+  }
+  if (key.created) say(`made the agents' API key ${cluster.layout.agentApiKeyFile}: agents on other machines need a copy of it`);
   const agent = new Agent({ cluster, node: name, dcs, log: say });
   let server: Server;
   try {
-    server = await serveApi(agent, node, dcs, () => cluster);
+    server = await serveApi(agent, node, dcs, () => cluster, { key: key.key, windowMs: ha.ttlMs, log: say });
   } catch (error) {
     await dcs.close();
     throw new UsageError(`cannot serve ${name}'s API on ${node.host}:${node.apiPort}: ${(error as Error).message}`, { hint: 'another process holds the port; change apiPort in pgrepl.yaml' });
@@ -55,6 +65,8 @@ export async function runAgentProcess(cluster: Cluster, name: string, dcsUrl: st
 export function systemdUnit(root: string, node: string, dcs: string | undefined): string {
   const args = ['agent', '--node', node, '--dir', root, ...(dcs ? ['--dcs', dcs] : [])].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
   return [
+    `# The agents sign their requests to each other with ${join(root, 'secrets', 'agent-api.key')}:`,
+    '# on another machine, copy that file there (same path, mode 0600) before starting this unit.',
     '[Unit]',
     `Description=pgrepl HA agent for ${node}`,
     'After=network-online.target',

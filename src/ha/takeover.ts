@@ -1,7 +1,12 @@
 import { formatLsn, lsnDistance, type Lsn } from '../pg/lsn.js';
 import type { LocalPg, PeerView, Snapshot } from './snapshot.js';
 
-export type Verdict = { readonly ok: true; readonly why: string } | { readonly ok: false; readonly why: string };
+/**
+ * Whether this replica may take the free lease, and why. When it may not because a peer is ahead
+ * (or as far and first by name), `ahead` names the most advanced such peer: the one that will
+ * take over, which this replica can already stream from.
+ */
+export type Verdict = { readonly ok: true; readonly why: string } | { readonly ok: false; readonly why: string; readonly ahead: string | null };
 
 type Running = Extract<LocalPg, { kind: 'running' }>;
 
@@ -22,22 +27,29 @@ function mb(bytes: number): string {
  * one of them holds every acknowledged commit (ANY K of N: N - K + 1 of them).
  */
 export function chooseTakeover(s: Snapshot, pg: Running): Verdict {
-  if (s.settings.nofailover) return { ok: false, why: 'nofailover is set on it' };
-  if (s.settings.delayed) return { ok: false, why: 'it is a delayed replica' };
-  if (pg.lsn === null) return { ok: false, why: 'its received WAL position is unknown' };
-  const mine = { timeline: pg.timeline, lsn: pg.lsn };
   const rivals = s.peers.filter((p): p is PeerView & { timeline: number; lsn: Lsn } => p.reachable && p.running && p.eligible && p.timeline !== null && p.lsn !== null);
-  for (const peer of rivals) {
-    const order = compare(peer, mine);
-    if (order > 0) {
-      const why = peer.timeline > mine.timeline ? `${peer.name} is on a newer timeline (${peer.timeline} > ${mine.timeline})` : `${mb(lsnDistance(peer.lsn, mine.lsn))} behind ${peer.name}`;
-      return { ok: false, why };
-    }
-    if (order === 0 && peer.name < s.me) return { ok: false, why: `${peer.name} has received as much WAL and goes first` };
+  const mine = pg.lsn === null ? null : { timeline: pg.timeline, lsn: pg.lsn };
+  const first = mine === null ? null : firstAhead(s.me, mine, rivals);
+  const refuse = (why: string, ahead: string | null = first?.name ?? null): Verdict => ({ ok: false, why, ahead });
+  if (s.settings.nofailover) return refuse('nofailover is set on it');
+  if (s.settings.delayed) return refuse('it is a delayed replica');
+  if (mine === null) return refuse('its received WAL position is unknown');
+  if (first !== null) {
+    if (compare(first, mine) === 0) return refuse(`${first.name} has received as much WAL and goes first`);
+    return refuse(first.timeline > mine.timeline ? `${first.name} is on a newer timeline (${first.timeline} > ${mine.timeline})` : `${mb(lsnDistance(first.lsn, mine.lsn))} behind ${first.name}`);
   }
   const quorum = quorumCheck(s, rivals.map((p) => p.name));
-  if (quorum) return { ok: false, why: quorum };
-  return { ok: true, why: `${s.me} is the most advanced of ${rivals.length + 1} compared (${formatLsn(pg.lsn)}, timeline ${pg.timeline})` };
+  if (quorum) return refuse(quorum);
+  return { ok: true, why: `${s.me} is the most advanced of ${rivals.length + 1} compared (${formatLsn(pg.lsn!)}, timeline ${pg.timeline})` };
+}
+
+type Ranked = { readonly name: string; readonly timeline: number; readonly lsn: Lsn };
+
+/** The most advanced rival (on equal WAL the lower name), if it goes before `me`. */
+function firstAhead(me: string, mine: { timeline: number; lsn: Lsn }, rivals: readonly Ranked[]): Ranked | null {
+  const before = (a: Ranked, b: { timeline: number; lsn: Lsn; name: string }): boolean => compare(a, b) > 0 || (compare(a, b) === 0 && a.name < b.name);
+  const best = rivals.reduce<Ranked | null>((a, b) => (a === null || before(b, a) ? b : a), null);
+  return best !== null && before(best, { ...mine, name: me }) ? best : null;
 }
 
 function quorumCheck(s: Snapshot, comparedPeers: readonly string[]): string | null {

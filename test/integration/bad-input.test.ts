@@ -42,6 +42,17 @@ test('a port in use is named, and nothing is created', async (t) => {
   assert.equal(await exists(dir), false);
 });
 
+test('--host: a port in use on that address (free on 127.0.0.1) is named, and nothing is created', async (t) => {
+  const port = await freePortBlock(2);
+  const blocker = createServer().listen(port + 1, '127.0.0.2');
+  t.after(() => blocker.close());
+  await new Promise((res) => blocker.once('listening', res));
+  const dir = await clusterDir(t);
+  const result = await pgrepl(['up', '--dir', dir, '--port', String(port), '--host', '127.0.0.2']);
+  assertOneLineError(result, new RegExp(`port ${port + 1} is already in use on 127\\.0\\.0\\.2`));
+  assert.equal(await exists(dir), false);
+});
+
 test('a directory that is not a pgrepl cluster is left untouched', async (t) => {
   const dir = await clusterDir(t);
   await mkdir(dir, { recursive: true });

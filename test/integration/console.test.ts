@@ -148,7 +148,7 @@ test('the console shows the cluster live, its metrics parse right, and actions n
       return JSON.stringify(mine) === JSON.stringify(cli) ? true : undefined;
     }, { what: '/api/status to equal status --json', timeoutMs: 20_000, intervalMs: 200 });
     const mine = (await (await fetch(`${console_.url}api/status`)).json()) as StatusDocument;
-    assert.deepEqual(Object.keys(mine), ['dir', 'nodes', 'warnings']);
+    assert.deepEqual(Object.keys(mine), ['dir', 'nodes', 'warnings', 'intent']);
     assert.equal(await getWithHost(`${console_.url}api/status`, 'attacker.example:80'), 403);
   });
 

@@ -30,8 +30,8 @@ export function pgrepl(args: readonly string[], env: NodeJS.ProcessEnv = {}): Pr
 }
 
 /** Starts `pgrepl ARGS` without waiting, for tests that interrupt it or watch it run. */
-export function startPgrepl(args: readonly string[]): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startPgrepl(args: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
 }
 
 /** Runs `pgrepl ARGS --json` and parses stdout; fails the test with stderr if it did not exit 0. */

@@ -126,23 +126,30 @@ export class EtcdDcs implements Dcs {
 
   async acquireLeader(me: string): Promise<boolean> {
     checkHolderName(me);
-    return this.tryAcquire(me, true);
+    try {
+      return await this.tryAcquire(me);
+    } catch (error) {
+      if (!isLeaseGone(error)) throw error;
+      this.leaderLease = null; // granted at an earlier try and expired unused: take a fresh one
+      try {
+        return await this.tryAcquire(me);
+      } catch (again) {
+        throw again instanceof EtcdError ? new DcsUnavailableError(`etcd refused the leader key: ${again.message}`, { cause: again }) : again;
+      }
+    }
   }
 
-  private async tryAcquire(me: string, mayRegrant: boolean): Promise<boolean> {
+  private async tryAcquire(me: string): Promise<boolean> {
     if (this.leaderLease === null) {
       const lease = await this.grant(this.ttlSeconds);
       this.ttlSeconds = lease.ttlSeconds;
       this.leaderLease = lease.id;
     }
-    let answer: TxnAnswer;
-    try {
-      answer = await this.call<TxnAnswer>('/v3/kv/txn', this.createLeaderTxn(me, this.leaderLease), { keep: isLeaseGone });
-    } catch (error) {
-      if (!isLeaseGone(error) || !mayRegrant) throw error;
-      this.leaderLease = null; // expired while we were not leader: take a fresh one
-      return this.tryAcquire(me, false);
-    }
+    // Seen unrenewed for a TTL at the last look: take it over straight away (a takeover is on the
+    // write pause's path), and fall back to create-if-absent if it changed meanwhile.
+    const stale = this.observed !== null && this.clock() - this.observed.at >= this.observed.ttlMs ? this.observed.revision : null;
+    if (stale !== null && (await this.takeOver(me, this.leaderLease, stale))) return true;
+    const answer = await this.call<TxnAnswer>('/v3/kv/txn', this.createLeaderTxn(me, this.leaderLease), { keep: isLeaseGone });
     if (answer.succeeded === true) return this.wrote(answer);
     // The key exists. Ours already (a retried request that had landed, or this agent restarted
     // within the TTL)? Then adopt the lease it is on and keep it alive. Unrenewed for a TTL as we
@@ -180,7 +187,7 @@ export class EtcdDcs implements Dcs {
     const answer = await this.call<TxnAnswer>('/v3/kv/txn', {
       compare: [{ key, target: 'MOD', result: 'EQUAL', mod_revision: revision }],
       success: [{ request_put: { key, value: b64(me), lease } }],
-    }, { idempotent: false });
+    }, { idempotent: false, keep: isLeaseGone });
     return answer.succeeded === true && this.wrote(answer);
   }
 
