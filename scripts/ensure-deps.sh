@@ -2,6 +2,7 @@
 # Installs what pgrepl and its tests need when it is missing: PostgreSQL server programs (12+), and
 # for the HA tests an etcd server binary and HAProxy, for the console's browser test Debian's Chromium.
 # Idempotent and quiet when everything is present. Used by `npm test` and by the README's main command.
+# `ensure-deps.sh compose-v1` installs only Compose v1 (Debian's docker-compose), for `npm run test:compose`.
 set -euo pipefail
 
 can_apt() { [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; }
@@ -99,6 +100,25 @@ ensure_chromium() {
   apt_update_once && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq chromium >/dev/null \
     || echo "pgrepl: installing chromium failed; the console's browser test will be skipped" >&2
 }
+
+# Compose v1 (Debian 12's docker-compose 1.29) for the Compose v1 case of `npm run test:compose`,
+# which skips, saying so, without it. Without recommends: they would pull docker.io and start a
+# daemon; the engine is the Compose test's business (it runs ../shared/docker/setup.sh).
+ensure_compose_v1() {
+  if command -v docker-compose >/dev/null; then return 0; fi
+  if ! can_apt; then
+    echo "pgrepl: docker-compose not found; the Compose v1 test will be skipped (install Debian's docker-compose to run it)" >&2
+    return 0
+  fi
+  echo "pgrepl: installing Debian's docker-compose (Compose v1) with apt-get for the Compose v1 test ..." >&2
+  apt_update_once && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends docker-compose >/dev/null \
+    || echo "pgrepl: installing docker-compose failed; the Compose v1 test will be skipped" >&2
+}
+
+if [ "${1:-}" = compose-v1 ]; then
+  ensure_compose_v1
+  exit 0
+fi
 
 ensure_postgres
 ensure_etcd

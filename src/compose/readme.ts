@@ -27,7 +27,7 @@ export function renderProjectReadme(options: ComposeOptions): string {
     '## Start',
     '',
     '```sh',
-    'docker compose up -d          # or docker-compose up -d (Compose v1.29 reads this file too)',
+    'docker compose up -d          # or docker-compose up -d (Compose v1.29 runs this project too)',
     'pgrepl compose status         # which node is primary, and every standby streaming',
     '```',
     '',

@@ -99,14 +99,18 @@ async function renew(ctx: ActContext): Promise<void> {
 async function promoteSelf(ctx: ActContext, from: string | null): Promise<void> {
   const next = clusterLedBy(ctx.cluster, ctx.node.name);
   const me = nodeNamed(next.spec, ctx.node.name)!;
-  await ctx.dcs.put('intent', { from, to: me.name, step: 'promoting', at: Date.now() });
+  // Recorded while the files are written and loaded, and awaited before the promotion is asked
+  // for: a DCS write (an etcd commit) is then off the write pause's path, not ahead of it.
+  const intent = ctx.dcs.put('intent', { from, to: me.name, step: 'promoting', at: Date.now() });
+  intent.catch(() => undefined);
   const reserve = next.spec.replication.walKeepSizeMb === 0;
-  const makeSlots = async (db: Queryable): Promise<void> => {
+  const prepare = async (db: Queryable): Promise<void> => {
     for (const replica of downstreamOf(next.spec, me.name)) await ensurePhysicalSlot(db, replica.name, reserve);
+    await intent;
+    ctx.trace('promote: intent recorded');
   };
   const via: Connector = (_target, work) => ctx.own.use(work, 30_000);
-  ctx.trace('promote: intent recorded');
-  await promote(next, me, { via, whileReloading: makeSlots, onStep: ctx.trace });
+  await promote(next, me, { via, whileReloading: prepare, onStep: ctx.trace });
   ctx.trace('promote: accepts writes');
   await ctx.dcs.put('intent', { from, to: me.name, step: 'promoted', at: Date.now() });
   const asked = await readRequest(ctx.dcs).catch(() => null);

@@ -29,7 +29,8 @@ const table: Array<[string, Snapshot, string, RegExp]> = [
   // The holder.
   ['holder primary renews', snap('pg1', primary(), held('pg1', NOW + 2000)), 'renew', /lease held, primary on timeline 1/],
   ['holder standby promotes', snap('pg2', replica(), held('pg2', NOW + 2000)), 'renew,promote', /promoting/],
-  ['holder crashed restarts in place', snap('pg1', stopped({ control: 'in production', crashed: true }), held('pg1', NOW + 2000)), 'renew,restart', /crashed: restarting it in place/],
+  ['holder crashed restarts in place at once', snap('pg1', stopped({ control: 'in production', crashed: true }), held('pg1', NOW + 2000)), 'restart', /crashed: restarting it in place/],
+  ['holder crashed near its deadline renews first', snap('pg1', stopped({ control: 'in production', crashed: true }), held('pg1', NOW + 500)), 'renew,restart', /crashed: restarting it in place/],
   ['holder crashed again hands over', snap('pg1', stopped({ control: 'in production', crashed: true }), held('pg1', NOW + 2000), [], { restartsSoFar: 1 }), 'fence,release', /handing the lease over/],
   ['holder cleanly stopped starts', snap('pg1', stopped({ control: 'shut down' }), held('pg1', NOW + 2000)), 'renew,start', /starting the primary/],
   ['holder diverged releases', snap('pg1', stopped({ diverged: true, control: 'shut down' }), held('pg1', NOW + 2000)), 'release', /rejoined first/],

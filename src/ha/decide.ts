@@ -64,7 +64,13 @@ function asHolder(s: Snapshot): Decision {
   if (pg.crashed && s.settings.restartsSoFar >= s.settings.maxRestarts) {
     return { reason: `the primary crashed again after ${s.settings.restartsSoFar} restarts: handing the lease over`, actions: [{ kind: 'fence' }, { kind: 'release' }] };
   }
-  if (pg.crashed) return { reason: 'the primary crashed: restarting it in place (crash recovery keeps every acknowledged write)', actions: [renew, { kind: 'restart' }] };
+  if (pg.crashed) {
+    const reason = 'the primary crashed: restarting it in place (crash recovery keeps every acknowledged write)';
+    // With most of the lease left, restart first: the renewal (an etcd commit) would only delay
+    // it, and the lease is renewed every loop wait while the restart runs.
+    const leaseLeft = (s.lease.myDeadline ?? s.now) - s.now;
+    return { reason, actions: leaseLeft > s.settings.fenceMarginMs * 2 ? [{ kind: 'restart' }] : [renew, { kind: 'restart' }] };
+  }
   if (pg.control === 'shut down' || pg.control === 'in production') return { reason: 'lease held: starting the primary', actions: [renew, { kind: 'start', as: 'primary', upstream: null }] };
   return { reason: 'lease held while stopped as a standby: starting it to promote', actions: [renew, { kind: 'start', as: 'standby', upstream: null }] };
 }

@@ -7,10 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { waitFor } from '../../src/util/wait.js';
 import { Writer } from '../integration/writer.js';
 import { dockerCompose, findEngine, runProgram } from './engine.js';
@@ -117,10 +115,6 @@ test('pgrepl compose on a real engine: two projects, restarts, interrupted init 
   t.after(() => t.diagnostic(`figures ${JSON.stringify(figures)}`));
   const a = await newProject(t, engine, 2, ['--sync', '1']);
   const b = await newProject(t, engine, 1);
-  if (engine.composeV1) {
-    const v1 = await promisify(execFile)('docker-compose', ['config', '-q'], { cwd: a.dir }).then(() => 0, (e: { code?: number }) => e.code ?? 1);
-    assert.equal(v1, 0, 'Compose v1 (docker-compose 1.29) refuses the file');
-  }
   await holdFirstInit(b);
 
   // Two projects with default settings at once: Docker picks each one's subnet.

@@ -65,6 +65,9 @@ export class EtcdDcs implements Dcs {
   /** The lease the leader key is put with, once granted. */
   private leaderLease: string | null = null;
   private observed: Observation | null = null;
+  /** A lease granted while another's ran out, so a takeover needs no grant (an etcd commit) first. */
+  private ahead: Promise<string | null> | null = null;
+  private aheadAt = 0;
   /** Granted TTLs of the leases leader keys were seen on (one lookup per lease). */
   private readonly grantedMs = new Map<string, number>();
   /** Each published member's lease and its TTL. */
@@ -140,6 +143,12 @@ export class EtcdDcs implements Dcs {
   }
 
   private async tryAcquire(me: string): Promise<boolean> {
+    if (this.leaderLease === null && this.ahead !== null) {
+      const id = await this.ahead;
+      this.ahead = null;
+      // Kept alive now, so it lasts a TTL from after the caller asked, as a fresh grant would.
+      if (id !== null && (await this.keepAlive(id).catch(() => 0)) > 0) this.leaderLease = id;
+    }
     if (this.leaderLease === null) {
       const lease = await this.grant(this.ttlSeconds);
       this.ttlSeconds = lease.ttlSeconds;
@@ -267,7 +276,23 @@ export class EtcdDcs implements Dcs {
     }
     if (await this.expired(kv)) return null;
     const observed = this.observed!;
-    return { holder: unb64(kv.value), expiresInMs: Math.max(0, Math.round(observed.at + observed.ttlMs - this.clock())) };
+    const left = Math.max(0, Math.round(observed.at + observed.ttlMs - this.clock()));
+    if (left < observed.ttlMs / 2) this.grantAhead();
+    return { holder: unb64(kv.value), expiresInMs: left };
+  }
+
+  /** Grants the lease a takeover would need, once the holder has stopped renewing for half a TTL. */
+  private grantAhead(): void {
+    // One that went unused (another node took over) has expired by now: grant another.
+    if (this.leaderLease !== null || (this.ahead !== null && this.clock() - this.aheadAt < this.ttlMs / 2)) return;
+    this.aheadAt = this.clock();
+    this.ahead = this.grant(this.ttlSeconds).then(
+      (lease) => {
+        this.ttlSeconds = lease.ttlSeconds;
+        return lease.id;
+      },
+      () => null,
+    );
   }
 
   async publishMember(name: string, state: unknown, ttlMs: number): Promise<void> {
