@@ -177,6 +177,37 @@ function cpuNow(groups: Record<string, readonly number[]>): Record<string, numbe
 
 const pct = (cpuSeconds: number, seconds: number): string => `${((100 * cpuSeconds) / seconds).toFixed(2)}%`;
 
+interface Figures {
+  readonly ratios: readonly number[];
+  readonly tpsOn: readonly number[];
+  readonly tpsOff: readonly number[];
+  /** CPU seconds of the console, its backends and the browser during the counted on-phases, and while sampling the idle cluster. */
+  readonly onCpu: Readonly<Record<string, number>>;
+  readonly onSeconds: number;
+  readonly idle: Readonly<Record<string, number>>;
+  readonly soakSeconds: number;
+  readonly firstLoadMs: number;
+  readonly minutes: number;
+  readonly samples: number;
+  readonly rssStart: number;
+  readonly rssEnd: number;
+}
+
+function printFigures(f: Figures): void {
+  const { ratios, onCpu, onSeconds, idle } = f;
+  const onTotal = onCpu.console! + onCpu.backends! + onCpu.browser!;
+  console.log(`\nconsole: one pgbench ${PGBENCH.join(' ')} run (PGOPTIONS='${PGBENCH_OPTIONS}') on the primary; the console and its page's browser`);
+  console.log(`  switched on and off (SIGSTOP) every ${PHASE} s in ${PAIRS} ABBA pairs after a warm-up pair; the first second of every phase not counted`);
+  console.log(`  tps without the console (mean of counted seconds)   ${mean(f.tpsOff).toFixed(0)}`);
+  console.log(`  tps with the console and a page                     ${mean(f.tpsOn).toFixed(0)}   (all on / all off ${(mean(f.tpsOn) / mean(f.tpsOff)).toFixed(3)})`);
+  console.log(`  tps ratio on/off, median of ${PAIRS} pairs                ${median(ratios).toFixed(3)}   target > 0.99   (pairs p10-p90 ${quantile(ratios, 0.1).toFixed(3)}..${quantile(ratios, 0.9).toFixed(3)}, all ${Math.min(...ratios).toFixed(2)}..${Math.max(...ratios).toFixed(2)})`);
+  console.log(`  CPU while on, of one core: console ${pct(onCpu.console!, onSeconds)}, its queries on the 3 servers ${pct(onCpu.backends!, onSeconds)}, page's browser ${pct(onCpu.browser!, onSeconds)}`);
+  console.log(`    together ${pct(onTotal, onSeconds)} of one core = ${pct(onTotal / 2, onSeconds)} of this 2-core machine: the TPS pgbench can lose to them`);
+  console.log(`  CPU while sampling an idle cluster (${(f.soakSeconds / 60).toFixed(1)} min): console ${pct(idle.console!, f.soakSeconds)}, its queries ${pct(idle.backends!, f.soakSeconds)}, browser ${pct(idle.browser!, f.soakSeconds)}`);
+  console.log(`  page first load (navigation to every card)          ${f.firstLoadMs.toFixed(0)} ms`);
+  console.log(`  console RSS after ${f.minutes.toFixed(1)} min (${f.samples} samples)        ${f.rssEnd.toFixed(1)} MB   (${f.rssStart.toFixed(1)} MB after the first load)`);
+}
+
 /**
  * The console's cost to the cluster: pgbench TPS on the primary with the console running and a
  * page connected, against both frozen (SIGSTOP), alternating in short phases of one pgbench run;
@@ -240,17 +271,8 @@ export async function consoleScenario(): Promise<Record<string, number>> {
       const minutes = (Date.now() - began) / 60_000;
       const rssEnd = await rssMb(child.pid!);
       const ratio = median(ratios);
-      const onTotal = onCpu.console! + onCpu.backends! + onCpu.browser!;
-      console.log(`\nconsole: one pgbench ${PGBENCH.join(' ')} run (PGOPTIONS='${PGBENCH_OPTIONS}') on the primary; the console and its page's browser`);
-      console.log(`  switched on and off (SIGSTOP) every ${PHASE} s in ${PAIRS} ABBA pairs after a warm-up pair; the first second of every phase not counted`);
-      console.log(`  tps without the console (mean of counted seconds)   ${mean(tpsOff).toFixed(0)}`);
-      console.log(`  tps with the console and a page                     ${mean(tpsOn).toFixed(0)}   (all on / all off ${(mean(tpsOn) / mean(tpsOff)).toFixed(3)})`);
-      console.log(`  tps ratio on/off, median of ${PAIRS} pairs                ${ratio.toFixed(3)}   target > 0.99   (pairs p10-p90 ${quantile(ratios, 0.1).toFixed(3)}..${quantile(ratios, 0.9).toFixed(3)}, all ${Math.min(...ratios).toFixed(2)}..${Math.max(...ratios).toFixed(2)})`);
-      console.log(`  CPU while on, of one core: console ${pct(onCpu.console!, onSeconds)}, its queries on the 3 servers ${pct(onCpu.backends!, onSeconds)}, page's browser ${pct(onCpu.browser!, onSeconds)}`);
-      console.log(`    together ${pct(onTotal, onSeconds)} of one core = ${pct(onTotal / 2, onSeconds)} of this 2-core machine: the TPS pgbench can lose to them`);
-      console.log(`  CPU while sampling an idle cluster (${(soakSeconds / 60).toFixed(1)} min): console ${pct(cpuTo.console! - cpuFrom.console!, soakSeconds)}, its queries ${pct(cpuTo.backends! - cpuFrom.backends!, soakSeconds)}, browser ${pct(cpuTo.browser! - cpuFrom.browser!, soakSeconds)}`);
-      console.log(`  page first load (navigation to every card)          ${page.firstLoadMs.toFixed(0)} ms`);
-      console.log(`  console RSS after ${minutes.toFixed(1)} min (${samples} samples)        ${rssEnd.toFixed(1)} MB   (${rssStart.toFixed(1)} MB after the first load)`);
+      const idle = { console: cpuTo.console! - cpuFrom.console!, backends: cpuTo.backends! - cpuFrom.backends!, browser: cpuTo.browser! - cpuFrom.browser! };
+      printFigures({ ratios, tpsOn, tpsOff, onCpu, onSeconds, idle, soakSeconds, firstLoadMs: page.firstLoadMs, minutes, samples, rssStart, rssEnd });
       return {
         consoleTpsRatio: ratio, consoleTpsRatioP10: quantile(ratios, 0.1), consoleTpsRatioP90: quantile(ratios, 0.9), consoleTpsRatioAll: mean(tpsOn) / mean(tpsOff),
         consoleFirstLoadMs: page.firstLoadMs, consoleRssMb: rssEnd, consoleRssStartMb: rssStart, consoleMinutes: minutes, consoleSamples: samples,
