@@ -11,7 +11,7 @@ import { haSoakScenario } from './ha-soak.js';
  * BENCH_SYNC=K runs the switchover scenario under an ANY K quorum. ha-failover: BENCH_HA_DCS=local,etcd
  * (default both, etcd when installed), BENCH_VERBOSE=1 prints the agents' lines after each fault.
  * ha-soak: BENCH_SOAK_MINUTES (default 10), BENCH_SOAK_DCS=local|etcd (default local).
- * console: BENCH_CONSOLE_MINUTES of sampling (default 15), BENCH_CONSOLE_ROUNDS x BENCH_CONSOLE_SECONDS of pgbench.
+ * console: BENCH_CONSOLE_MINUTES of sampling (default 15); the TPS ratio from BENCH_CONSOLE_PAIRS (24) on/off pairs of BENCH_CONSOLE_PHASE_SECONDS (10).
  */
 const scenarios: Record<string, () => Promise<Record<string, number>>> = {
   bootstrap,

@@ -1,4 +1,4 @@
-import { physicalSlots, serverPosition, walSenders, type ServerPosition, type Slot, type WalSender } from '../pg/queries.js';
+import { serverLook, serverPosition, type ServerPosition, type Slot, type WalSender } from '../pg/queries.js';
 import { isRunning } from '../pg/server.js';
 import { withConnection, type Connector } from '../pg/sql.js';
 import type { NodeSpec } from '../spec/schema.js';
@@ -34,10 +34,7 @@ async function observeNode(cluster: Cluster, node: NodeSpec, { via = withConnect
   try {
     return await via(
       adminTarget(cluster, node),
-      async (db) => {
-        const position = await serverPosition(db);
-        return positionsOnly ? { ...quiet, position } : { ...quiet, position, senders: await walSenders(db), slots: await physicalSlots(db) };
-      },
+      async (db) => (positionsOnly ? { ...quiet, position: await serverPosition(db) } : { ...quiet, ...(await serverLook(db)) }),
       3000,
     );
   } catch (error) {

@@ -47,7 +47,10 @@ export class ClusterMetrics {
   #paused: Gauge<string> | undefined;
 
   constructor(readonly slotCapBytes: () => number) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'pgrepl_console_' });
+    // The event-loop delay histogram wakes the process every `eventLoopMonitoringPrecision` ms
+    // (a libuv timer): at prom-client's default of 10 ms that alone cost ~10 ms of CPU a second,
+    // more than sampling the cluster. Once a second still shows a loop that stalls.
+    collectDefaultMetrics({ register: this.registry, prefix: 'pgrepl_console_', eventLoopMonitoringPrecision: 1000 });
     this.samples = new Counter({ name: 'pgrepl_console_samples_total', help: 'Cluster samples the console has taken.', registers: [this.registry] });
     this.sampleFailures = new Counter({ name: 'pgrepl_console_sample_failures_total', help: 'Cluster samples that failed.', registers: [this.registry] });
     this.sampleSeconds = new Gauge({ name: 'pgrepl_console_sample_duration_seconds', help: 'How long the last cluster sample took.', registers: [this.registry] });

@@ -38,8 +38,7 @@ export interface ServerPosition {
 type Row = Record<string, unknown>;
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
-export async function serverPosition(db: Queryable): Promise<ServerPosition> {
-  const { rows } = await db.query<Row>(`
+const POSITION_SQL = `
     SELECT pg_is_in_recovery() AS in_recovery,
            CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END::text AS lsn,
            pg_last_wal_replay_lsn()::text AS replay_lsn,
@@ -49,8 +48,9 @@ export async function serverPosition(db: Queryable): Promise<ServerPosition> {
                 ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS timeline,
            (SELECT status FROM pg_stat_wal_receiver) AS receiver_status,
            (SELECT sender_host FROM pg_stat_wal_receiver) AS sender_host,
-           (SELECT sender_port FROM pg_stat_wal_receiver) AS sender_port`);
-  const row = rows[0]!;
+           (SELECT sender_port FROM pg_stat_wal_receiver) AS sender_port`;
+
+function toPosition(row: Row): ServerPosition {
   return {
     inRecovery: row.in_recovery === true,
     timeline: Number(row.timeline),
@@ -62,12 +62,18 @@ export async function serverPosition(db: Queryable): Promise<ServerPosition> {
   };
 }
 
-export async function walSenders(db: Queryable): Promise<WalSender[]> {
-  const { rows } = await db.query<Row>(`
+export async function serverPosition(db: Queryable): Promise<ServerPosition> {
+  const { rows } = await db.query<Row>(POSITION_SQL);
+  return toPosition(rows[0]!);
+}
+
+const SENDERS_SQL = `
     SELECT application_name, client_addr::text, state, sent_lsn::text, flush_lsn::text, replay_lsn::text,
            (EXTRACT(epoch FROM replay_lag) * 1000)::bigint AS replay_lag_ms, sync_state
-      FROM pg_stat_replication`);
-  return rows.map((r) => ({
+      FROM pg_stat_replication`;
+
+function toSender(r: Row): WalSender {
+  return {
     applicationName: String(r.application_name),
     clientAddr: str(r.client_addr),
     state: String(r.state),
@@ -76,19 +82,43 @@ export async function walSenders(db: Queryable): Promise<WalSender[]> {
     replayLsn: parseLsnOrNull(str(r.replay_lsn)),
     replayLagMs: r.replay_lag_ms === null ? null : Number(r.replay_lag_ms),
     syncState: String(r.sync_state),
-  }));
+  };
 }
 
-export async function physicalSlots(db: Queryable): Promise<Slot[]> {
-  const { rows } = await db.query<Row>(`
+export async function walSenders(db: Queryable): Promise<WalSender[]> {
+  const { rows } = await db.query<Row>(SENDERS_SQL);
+  return rows.map(toSender);
+}
+
+const SLOTS_SQL = `
     SELECT slot_name, active, restart_lsn::text, wal_status
-      FROM pg_replication_slots WHERE slot_type = 'physical' ORDER BY slot_name`);
-  return rows.map((r) => ({
+      FROM pg_replication_slots WHERE slot_type = 'physical' ORDER BY slot_name`;
+
+function toSlot(r: Row): Slot {
+  return {
     name: String(r.slot_name),
     active: r.active === true,
     restartLsn: parseLsnOrNull(str(r.restart_lsn)),
     walStatus: str(r.wal_status),
-  }));
+  };
+}
+
+export async function physicalSlots(db: Queryable): Promise<Slot[]> {
+  const { rows } = await db.query<Row>(SLOTS_SQL);
+  return rows.map(toSlot);
+}
+
+/**
+ * serverPosition, walSenders and physicalSlots in one statement (the lists as JSON): one round
+ * trip instead of three, for `status` and the console, which asks every node every second.
+ */
+export async function serverLook(db: Queryable): Promise<{ position: ServerPosition; senders: WalSender[]; slots: Slot[] }> {
+  const { rows } = await db.query<Row>(`
+    SELECT p.*, (SELECT json_agg(w) FROM (${SENDERS_SQL}) w) AS senders, (SELECT json_agg(s ORDER BY s.slot_name) FROM (${SLOTS_SQL}) s) AS slots
+      FROM (${POSITION_SQL}) p`);
+  const row = rows[0]!;
+  const list = (value: unknown): Row[] => (Array.isArray(value) ? (value as Row[]) : []); // json_agg of no rows is NULL
+  return { position: toPosition(row), senders: list(row.senders).map(toSender), slots: list(row.slots).map(toSlot) };
 }
 
 /**

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import parsePrometheus from 'parse-prometheus-text-format';
 import { findBinaries } from '../../src/pg/binaries.js';
 import { parseLsn } from '../../src/pg/lsn.js';
+import { physicalSlots, serverLook, serverPosition, walSenders } from '../../src/pg/queries.js';
+import { withConnection } from '../../src/pg/sql.js';
 import { waitFor } from '../../src/util/wait.js';
 import type { StatusDocument } from '../../src/console/types.js';
 import { browser, noBrowser } from './browser.js';
@@ -103,6 +105,22 @@ test('the console shows the cluster live, its metrics parse right, and actions n
     assert.equal(valueOf(metrics, 'pgrepl_replication_slot_wal_status', { node: 'pg1', slot: 'pg3', wal_status: 'reserved' }), 1);
     assert.equal(valueOf(metrics, 'pgrepl_sync_standby', { node: 'pg2' }), 0);
     assert.ok((valueOf(metrics, 'pgrepl_console_samples_total', {}) ?? 0) > 0);
+  });
+
+  await t.test("the console's one-statement look at a node reads what the three separate queries read", async () => {
+    const primary = (await pgreplJson<StatusDocument>(['status', '--dir', dir])).nodes.find((n) => n.role === 'primary')!;
+    const target = { host: primary.host, port: primary.port, user: 'postgres', password: await superuserPassword(dir) };
+    await withConnection(target, async (db) => {
+      // Equal once no WAL was written between the two reads (an idle primary still writes now and then).
+      await waitFor(async () => {
+        const look = await serverLook(db);
+        const apart = { position: await serverPosition(db), senders: await walSenders(db), slots: await physicalSlots(db) };
+        return JSON.stringify(look, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v)) === JSON.stringify(apart, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v)) ? true : undefined;
+      }, { what: 'serverLook to equal serverPosition + walSenders + physicalSlots', timeoutMs: 20_000, intervalMs: 100 });
+      const look = await serverLook(db);
+      assert.deepEqual(look.senders.map((s) => s.applicationName).sort(), ['pg2', 'pg3']);
+      assert.deepEqual(look.slots.map((s) => [s.name, s.active]), [['pg2', true], ['pg3', true]]);
+    });
   });
 
   await t.test('no password reaches the page, the API or the metrics', async () => {

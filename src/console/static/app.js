@@ -4,7 +4,7 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const HISTORY_MAX = 1800;
-  const view = { latest: null, slotCapBytes: 0, ha: false, times: [], lag: new Map(), chart: null, chartKey: '' };
+  const view = { latest: null, slotCapBytes: 0, ha: false, times: [], lag: new Map(), chart: null, chartKey: '', topologyKey: '', warnings: null };
 
   const bytes = (n) => {
     if (n === null || n === undefined) return '–';
@@ -28,36 +28,55 @@
   };
 
   // ---- cards -------------------------------------------------------------------------------
+  // A sample a second rewrites nothing that did not change: every DOM write costs the browser a
+  // style, layout and paint pass, and the console's cost to the machine is mostly the page's.
   const FIELDS = [
     ['role', 'role'], ['state', 'state'], ['upstream', 'upstream'], ['address', 'address'], ['timeline', 'timeline'],
     ['lsn', 'current LSN'], ['replay-lsn', 'replayed LSN'], ['lag-bytes', 'lag (bytes)'], ['lag-time', 'lag (time)'],
     ['sync', 'sync state'], ['uptime', 'seen up for'], ['agent', 'agent'],
   ];
+  const cards = new Map(); // node name -> { el, fields, slotRows, slotNames, role }
+
+  const setText = (el, value) => { if (el.textContent !== value) el.textContent = value; };
+  const setAttr = (el, name, value) => {
+    if (value === null) { if (el.hasAttribute(name)) el.removeAttribute(name); } else if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+  };
+  const setHidden = (el, hidden) => { if (el.hidden !== hidden) el.hidden = hidden; };
 
   function card(name) {
-    let node = document.querySelector(`#cards article[data-node="${CSS.escape(name)}"]`);
-    if (node) return node;
-    node = text('article', undefined, { class: 'card', 'data-node': name });
-    node.append(text('h3', name));
+    let c = cards.get(name);
+    if (c) return c;
+    const el = text('article', undefined, { class: 'card', 'data-node': name });
+    el.append(text('h3', name));
     const dl = text('dl');
+    const fields = {};
     for (const [key, label] of FIELDS) {
       const dt = text('dt', label, { 'data-for': key });
       const dd = text('dd', '–', { 'data-field': key });
       dl.append(dt, dd);
+      fields[key] = { dt, dd, value: '–', raw: null };
     }
-    node.append(dl, text('div', undefined, { class: 'slots' }), text('div', undefined, { class: 'row card-actions' }));
-    $('cards').append(node);
-    return node;
+    el.append(dl, text('div', undefined, { class: 'slots' }), text('div', undefined, { class: 'row card-actions' }));
+    $('cards').append(el);
+    c = { el, fields, slotRows: new Map(), slotNames: null };
+    cards.set(name, c);
+    return c;
   }
 
-  function setField(node, key, value, raw) {
-    const dd = node.querySelector(`[data-field="${key}"]`);
-    dd.textContent = value;
-    if (raw === undefined || raw === null) dd.removeAttribute('data-value');
-    else dd.setAttribute('data-value', String(raw));
-    const shown = value !== null && value !== undefined && value !== '';
-    dd.hidden = !shown;
-    node.querySelector(`[data-for="${key}"]`).hidden = !shown;
+  function setField(c, key, value, raw) {
+    const f = c.fields[key];
+    const r = raw === undefined || raw === null ? null : String(raw);
+    if (f.value !== value) {
+      f.dd.textContent = value;
+      const shown = value !== null && value !== undefined && value !== '';
+      setHidden(f.dd, !shown);
+      setHidden(f.dt, !shown);
+      f.value = value;
+    }
+    if (f.raw !== r) {
+      setAttr(f.dd, 'data-value', r);
+      f.raw = r;
+    }
   }
 
   function cardActions(node, n) {
@@ -73,48 +92,65 @@
     box.append(over, remove);
   }
 
-  function slots(node, n) {
-    const box = node.querySelector('.slots');
-    box.replaceChildren();
+  /** One row per slot, made when the set of slots (or whether there is a cap) changes, then updated in place. */
+  function slots(c, n) {
+    const cap = view.slotCapBytes;
+    const names = `${cap > 0}|${n.slots.map((s) => s.name).join(',')}`;
+    if (c.slotNames !== names) {
+      c.slotNames = names;
+      c.slotRows.clear();
+      const rows = n.slots.map((s) => {
+        const row = text('div', undefined, { class: 'slot', 'data-slot': s.name });
+        const parts = { head: text('span'), meter: cap > 0 ? text('meter', undefined, { min: 0, optimum: 0 }) : null, note: text('span', undefined, { class: 'muted' }) };
+        row.append(...[parts.head, parts.meter, parts.note].filter(Boolean));
+        c.slotRows.set(s.name, parts);
+        return row;
+      });
+      c.el.querySelector('.slots').replaceChildren(...rows);
+    }
     for (const s of n.slots) {
-      const row = text('div', undefined, { class: 'slot', 'data-slot': s.name });
-      row.append(text('span', `slot ${s.name} · ${s.active ? 'active' : 'inactive'} · ${s.walStatus || '–'}`));
-      const cap = view.slotCapBytes;
-      if (s.retainedBytes !== null && cap > 0) {
-        row.append(text('meter', undefined, { min: 0, max: cap, low: cap * 0.5, high: cap * 0.8, optimum: 0, value: Math.min(s.retainedBytes, cap) }));
+      const parts = c.slotRows.get(s.name);
+      setText(parts.head, `slot ${s.name} · ${s.active ? 'active' : 'inactive'} · ${s.walStatus || '–'}`);
+      // A slot whose retained WAL is unknown shows no meter, as when the rows were rebuilt each time.
+      if (parts.meter) {
+        setHidden(parts.meter, s.retainedBytes === null);
+        for (const [k, v] of [['max', cap], ['low', cap * 0.5], ['high', cap * 0.8], ['value', Math.min(s.retainedBytes ?? 0, cap)]]) setAttr(parts.meter, k, String(v));
       }
-      row.append(text('span', `retains ${bytes(s.retainedBytes)} of ${bytes(cap)}`, { class: 'muted' }));
-      box.append(row);
+      setText(parts.note, `retains ${bytes(s.retainedBytes)} of ${bytes(cap)}`);
     }
   }
 
   function renderCards(sample) {
     const names = new Set(sample.status.nodes.map((n) => n.name));
-    for (const old of document.querySelectorAll('#cards article')) if (!names.has(old.getAttribute('data-node'))) old.remove();
+    for (const [name, c] of cards) if (!names.has(name)) { c.el.remove(); cards.delete(name); }
     for (const n of sample.status.nodes) {
-      const node = card(n.name);
-      node.setAttribute('data-role', n.role);
-      node.setAttribute('data-state', n.state);
-      node.className = `card ${n.role} ${n.running ? '' : 'down'}`;
-      setField(node, 'role', n.role);
-      setField(node, 'state', n.state);
-      setField(node, 'upstream', n.upstream || '');
-      setField(node, 'address', `${n.host}:${n.port}`);
-      setField(node, 'timeline', n.timeline === null ? '–' : String(n.timeline));
-      node.querySelector('[data-for="lsn"]').textContent = n.role === 'primary' ? 'current LSN' : 'received LSN';
-      setField(node, 'lsn', n.lsn || '–');
-      setField(node, 'replay-lsn', n.role === 'primary' ? '' : n.replayLsn || '–');
-      setField(node, 'lag-bytes', n.role === 'primary' ? '' : bytes(n.lagBytes), n.lagBytes);
-      setField(node, 'lag-time', n.role === 'primary' ? '' : millis(n.replayLagMs), n.replayLagMs);
-      setField(node, 'sync', n.role === 'primary' ? '' : n.syncState || 'async');
+      const c = card(n.name);
+      const node = c.el;
+      setAttr(node, 'data-role', n.role);
+      setAttr(node, 'data-state', n.state);
+      const cls = `card ${n.role} ${n.running ? '' : 'down'}`;
+      if (node.className !== cls) node.className = cls;
+      setField(c, 'role', n.role);
+      setField(c, 'state', n.state);
+      setField(c, 'upstream', n.upstream || '');
+      setField(c, 'address', `${n.host}:${n.port}`);
+      setField(c, 'timeline', n.timeline === null ? '–' : String(n.timeline));
+      setText(c.fields.lsn.dt, n.role === 'primary' ? 'current LSN' : 'received LSN');
+      setField(c, 'lsn', n.lsn || '–');
+      setField(c, 'replay-lsn', n.role === 'primary' ? '' : n.replayLsn || '–');
+      setField(c, 'lag-bytes', n.role === 'primary' ? '' : bytes(n.lagBytes), n.lagBytes);
+      setField(c, 'lag-time', n.role === 'primary' ? '' : millis(n.replayLagMs), n.replayLagMs);
+      setField(c, 'sync', n.role === 'primary' ? '' : n.syncState || 'async');
       const since = sample.seenUpSince[n.name];
-      setField(node, 'uptime', since === undefined ? 'down' : duration(sample.at - since));
-      setField(node, 'agent', n.agent === undefined ? '' : n.agent === null ? 'none' : `${n.agent.healthy ? 'healthy' : 'UNHEALTHY'}${n.agent.reason ? ' — ' + n.agent.reason : ''}`);
-      slots(node, n);
+      setField(c, 'uptime', since === undefined ? 'down' : duration(sample.at - since));
+      setField(c, 'agent', n.agent === undefined ? '' : n.agent === null ? 'none' : `${n.agent.healthy ? 'healthy' : 'UNHEALTHY'}${n.agent.reason ? ' — ' + n.agent.reason : ''}`);
+      slots(c, n);
       cardActions(node, n);
     }
+    // Keep the status order, moving cards only when it changed (a move lays the whole grid out again).
     const order = sample.status.nodes.map((n) => n.name);
-    for (const name of order) $('cards').append(card(name)); // keep the status order
+    const shown = [...$('cards').children].map((el) => el.getAttribute('data-node'));
+    if (shown.join('\n') !== order.join('\n')) for (const name of order) $('cards').append(cards.get(name).el);
   }
 
   // ---- chart -------------------------------------------------------------------------------
@@ -147,10 +183,11 @@
     if (typeof uPlot === 'undefined') return;
     const { names, data } = chartData();
     const key = `${unit()}|${names.join(',')}`;
-    const width = Math.max(300, $('chart').clientWidth);
     if (view.chart && view.chartKey === key) { view.chart.setData(data); return; }
     if (view.chart) view.chart.destroy();
     view.chartKey = key;
+    // Read only here and on resize: reading a size after the cards changed forces a layout.
+    const width = Math.max(300, $('chart').clientWidth);
     const fmt = unit() === 'bytes' ? bytes : millis;
     view.chart = new uPlot({
       width, height: 240,
@@ -164,16 +201,25 @@
   // ---- topology, warnings, events --------------------------------------------------------------
   function renderTop(sample) {
     const s = sample.status;
-    $('dir').textContent = s.dir;
-    window.pgreplTopology.draw($('topology'), s);
+    setText($('dir'), s.dir);
+    // Redrawn only when something it draws changed: most samples change LSNs and lag only.
+    const drawn = window.pgreplTopology.key(s);
+    if (view.topologyKey !== drawn) {
+      window.pgreplTopology.draw($('topology'), s);
+      view.topologyKey = drawn;
+    }
     const ha = s.paused !== undefined;
-    $('ha-summary').hidden = !ha;
+    setHidden($('ha-summary'), !ha);
     if (ha) {
       const lease = s.ha && s.ha.error ? `DCS unreachable: ${s.ha.error}` : s.lease ? `${s.lease.holder} holds the leader lease (TTL ${millis(s.lease.ttlMs)}${typeof s.lease.expiresInMs === 'number' ? `, runs out in ${millis(s.lease.expiresInMs)} unless renewed` : ''})` : 'no node holds the leader lease';
-      $('ha-summary').textContent = `HA on${s.ha ? ` (${s.ha.dcs})` : ''} · ${lease}${s.paused ? ' · automatic failover PAUSED' : ''}`;
+      setText($('ha-summary'), `HA on${s.ha ? ` (${s.ha.dcs})` : ''} · ${lease}${s.paused ? ' · automatic failover PAUSED' : ''}`);
     }
-    $('ha-actions').hidden = !(ha && view.ha);
-    $('warnings').replaceChildren(...s.warnings.map((w) => text('li', w)));
+    setHidden($('ha-actions'), !(ha && view.ha));
+    const warnings = s.warnings.join('\n');
+    if (view.warnings !== warnings) {
+      $('warnings').replaceChildren(...s.warnings.map((w) => text('li', w)));
+      view.warnings = warnings;
+    }
     const from = $('add-from');
     const want = s.nodes.map((n) => n.name).join(',');
     if (from.getAttribute('data-nodes') !== want) {

@@ -84,5 +84,11 @@
     svg.style.maxWidth = `${width}px`;
   }
 
-  window.pgreplTopology = { draw };
+  /** Everything draw() shows, as one string: the page redraws only when it changes. */
+  function key(status) {
+    const agent = (a) => (a === undefined ? '' : a === null ? 'none' : `${a.healthy}:${a.reason || ''}`);
+    return JSON.stringify([status.leader, status.nodes.map((n) => [n.name, n.role, n.state, n.running, n.upstream, n.syncState, agent(n.agent)])]);
+  }
+
+  window.pgreplTopology = { draw, key };
 })();
