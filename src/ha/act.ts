@@ -3,43 +3,25 @@ import { ensurePhysicalSlot } from '../pg/queries.js';
 import { serverProcessesGone } from '../pg/postmaster-pid.js';
 import { startServer, stopServer } from '../pg/server.js';
 import type { Connector, Queryable } from '../pg/sql.js';
-import type { NodeSpec } from '../spec/schema.js';
 import { downstreamOf, nodeNamed } from '../spec/topology.js';
 import { waitFor } from '../util/wait.js';
 import { writeServerFiles } from '../cluster/configure.js';
-import { instanceOf, type Cluster } from '../cluster/context.js';
+import { instanceOf } from '../cluster/context.js';
 import { ignoreEvents } from '../cluster/events.js';
 import { fence } from '../cluster/fence.js';
 import { followWhileRunning, followWhileStopped, forgetUpstream } from '../cluster/follow.js';
 import { promote } from '../cluster/promote.js';
 import { rejoin } from '../cluster/rejoin.js';
 import { reconcileSlots } from '../cluster/slots.js';
-import { DcsUnavailableError, type Dcs } from './dcs/dcs.js';
-import type { LeaseKeeper } from './lease.js';
-import type { OwnServer } from './own-server.js';
+import { DcsUnavailableError } from './dcs/dcs.js';
 import type { Action } from './snapshot.js';
 import { clusterLedBy } from './topology.js';
 import { handOver } from './handover.js';
-import type { FailsafeTicker } from './failsafe.js';
+import type { ActContext } from './act-context.js';
 import { readRequest, updateRequest } from './request.js';
 
-/** What acting needs: the cluster as last read, this node, its lease and server, the DCS. */
-export interface ActContext {
-  readonly cluster: Cluster;
-  readonly node: NodeSpec;
-  readonly dcs: Dcs;
-  readonly lease: LeaseKeeper;
-  readonly own: OwnServer;
-  /** Marks a stop as the agent's own, so the next look does not take it for a crash. */
-  readonly stopping: () => void;
-  /** Keeps a failsafe primary's lease without the DCS between cycles. */
-  readonly failsafe: FailsafeTicker;
-  /** Records a clean handover to `to`: the stopped old primary may follow it without a rewind. */
-  readonly handedOver: (to: string) => void;
-  readonly loopWaitMs: number;
-  /** Logs a step's timing when PGREPL_HA_TRACE=1 (a no-op otherwise). */
-  readonly trace: (line: string) => void;
-}
+
+export type { ActContext } from './act-context.js';
 
 /** The lease was not ours when we acted on it: the cycle's remaining steps are skipped. */
 export class LeaseLostError extends Error {}

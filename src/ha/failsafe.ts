@@ -1,5 +1,5 @@
 import { apiUrl } from './config.js';
-import type { ActContext } from './act.js';
+import type { ActContext } from './act-context.js';
 import { agentKeyOf } from './agent-key.js';
 import { monotonic } from './lease.js';
 import { signRequest } from './peer-auth.js';

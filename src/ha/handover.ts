@@ -5,7 +5,7 @@ import { withConnection, type Queryable } from '../pg/sql.js';
 import { startServer, stopServer } from '../pg/server.js';
 import { waitFor } from '../util/wait.js';
 import { adminTarget, instanceOf } from '../cluster/context.js';
-import type { ActContext } from './act.js';
+import type { ActContext } from './act-context.js';
 import { peerStatus } from './look.js';
 import type { MemberState } from './member.js';
 import { readRequest, updateRequest } from './request.js';
