@@ -1,6 +1,7 @@
 import { DcsConfigError, DcsUnavailableError, type Dcs, type LeaderRecord, type MemberRecord, type Versioned } from './dcs.js';
 import { b64, EtcdError, EtcdGateway, formatEndpoint, prefixEnd, unb64, type Endpoint } from './etcd-gateway.js';
 import { checkHolderName, checkKeyName, checkMemberName } from './names.js';
+import { LeaderSight } from './leader-sight.js';
 
 /**
  * The etcd v3 DCS, over etcd's JSON gateway (see etcd-gateway.ts for why not the gRPC client).
@@ -48,16 +49,6 @@ export interface EtcdDcsOptions {
 /** The lease not (any longer) existing, as etcd reports it. */
 const isLeaseGone = (error: unknown): boolean => error instanceof EtcdError && /lease not found/.test(error.message);
 
-/** The leader key's revision as this client first saw it, on its monotonic clock. */
-interface Observation {
-  readonly revision: string;
-  readonly at: number;
-  /** Last read that still showed it. */
-  readonly seen: number;
-  /** The TTL the key's lease was granted (a holder may have been granted more than we asked for). */
-  readonly ttlMs: number;
-}
-
 export class EtcdDcs implements Dcs {
   readonly url: string;
   private readonly gateway: EtcdGateway;
@@ -66,7 +57,7 @@ export class EtcdDcs implements Dcs {
   private ttlSeconds: number;
   /** The lease the leader key is put with, once granted. */
   private leaderLease: string | null = null;
-  private observed: Observation | null = null;
+  private readonly sight: LeaderSight;
   /** A lease granted while another's ran out, so a takeover needs no grant (an etcd commit) first. */
   private ahead: Promise<string | null> | null = null;
   private aheadAt = 0;
@@ -84,6 +75,7 @@ export class EtcdDcs implements Dcs {
     this.prefix = `/pgrepl/${options.clusterName}/`;
     this.ttlSeconds = Math.max(1, Math.ceil(options.ttlMs / 1000));
     this.clock = options.clock ?? (() => performance.now());
+    this.sight = new LeaderSight(this.clock);
   }
 
   get ttlMs(): number {
@@ -158,7 +150,7 @@ export class EtcdDcs implements Dcs {
     }
     // Seen unrenewed for a TTL at the last look: take it over straight away (a takeover is on the
     // write pause's path), and fall back to create-if-absent if it changed meanwhile.
-    const stale = this.watchedUnrenewed() ? this.observed!.revision : null;
+    const stale = this.sight.staleRevision();
     if (stale !== null && (await this.takeOver(me, this.leaderLease, stale))) return true;
     const answer = await this.call<TxnAnswer>('/v3/kv/txn', this.createLeaderTxn(me, this.leaderLease), { keep: isLeaseGone });
     if (answer.succeeded === true) return this.wrote(answer);
@@ -204,32 +196,13 @@ export class EtcdDcs implements Dcs {
 
   /** Records our own write of the leader key as seen now: its revision is the transaction's. */
   private wrote(answer: TxnAnswer): true {
-    const revision = answer.header?.revision;
-    const now = this.clock();
-    this.observed = revision ? { revision, at: now, seen: now, ttlMs: this.ttlMs } : null;
+    this.sight.wrote(answer.header?.revision, this.ttlMs);
     return true;
   }
 
-  /**
-   * Whether the key has stood at one revision for a whole TTL on our clock (the larger of our TTL
-   * and the one its lease was granted). A revision seen for the first time starts the count now.
-   */
-  private async expired(kv: KeyValue): Promise<boolean> {
-    const revision = kv.mod_revision ?? '0';
-    const now = this.clock();
-    const last = this.observed;
-    // Out of sight for a TTL (etcd unreachable, where nobody could renew and a failsafe primary
-    // kept running): the count starts again, as for a revision seen for the first time.
-    if (last?.revision !== revision || now - last.seen > last.ttlMs) this.observed = { revision, at: now, seen: now, ttlMs: await this.leaseTtlMs(kv.lease) };
-    else this.observed = { ...last, seen: now };
-    return this.watchedUnrenewed();
-  }
-
-  /** This client has watched the key stand at one revision, without losing sight of it, for a TTL. */
-  private watchedUnrenewed(): boolean {
-    const o = this.observed;
-    const now = this.clock();
-    return o !== null && now - o.seen <= o.ttlMs && now - o.at >= o.ttlMs;
+  /** Whether the key has stood at its revision, in our sight, for a TTL (see leader-sight.ts). */
+  private expired(kv: KeyValue): Promise<boolean> {
+    return this.sight.saw(kv.mod_revision ?? '0', () => this.leaseTtlMs(kv.lease));
   }
 
   /** The TTL a leader key's lease was granted, looked up once per lease; ours when unknown. */
@@ -259,7 +232,7 @@ export class EtcdDcs implements Dcs {
     const lease = this.leaderLease;
     // Watched unrenewed for a TTL, the lease is expired for us as for any reader, and another may
     // be taking it over: never resurrect it. (Out of sight meanwhile, the compare-and-swap decides.)
-    if (lease === null || this.watchedUnrenewed()) return false;
+    if (lease === null || this.sight.unrenewed()) return false;
     // Both at once: the lease kept alive, and the key rewritten if it still names us on it.
     const [ttl, rewritten] = await Promise.all([this.keepAlive(lease), this.rewrite(me, lease)]);
     if (ttl <= 0) {
@@ -285,13 +258,12 @@ export class EtcdDcs implements Dcs {
   async leader(): Promise<LeaderRecord | null> {
     const kv = await this.range(this.leaderKey);
     if (kv === null) {
-      this.observed = null;
+      this.sight.gone();
       return null;
     }
     if (await this.expired(kv)) return null;
-    const observed = this.observed!;
-    const left = Math.max(0, Math.round(observed.at + observed.ttlMs - this.clock()));
-    if (left < observed.ttlMs / 2) this.grantAhead();
+    const left = this.sight.remainingMs() ?? this.ttlMs;
+    if (left < (this.sight.ttlMs ?? this.ttlMs) / 2) this.grantAhead();
     return { holder: unb64(kv.value), expiresInMs: left };
   }
 
