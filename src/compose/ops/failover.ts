@@ -73,7 +73,7 @@ export async function composeFailover(project: ComposeProject, progress: (line: 
   const precheck = chooseCandidate(fence, first);
   if (!precheck.ok) throw new FailoverRefusedError(`no failover: ${precheck.reason}; nothing was changed`, { hint: 'start a standby (docker compose start pgN) and retry' });
   if (fence.length > 0) {
-    progress(`fencing ${fence.join(', ')} (docker compose stop)`);
+    progress(`fencing ${fence.join(', ')} (compose stop, so its container cannot take writes)`);
     await compose(project.dir, ['stop', '-t', '60', ...fence]);
   }
   const choice = chooseCandidate(fence, await lookAll(project, project.nodes.filter((n) => !fence.includes(n)), LOOK_MS));
