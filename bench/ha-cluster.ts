@@ -4,25 +4,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { OsUser } from '../src/pg/os-user.js';
 import { readSpec } from '../src/spec/file.js';
 import { openDcs } from '../src/ha/dcs/open.js';
-import { nodePid, superuserPassword } from '../test/integration/fixture.js';
+import { superuserPassword } from '../test/integration/fixture.js';
+import { haStatus, type HaStatus } from '../test/integration/ha-fixture.js';
 import { etcdMissing, startEtcd } from '../test/integration/etcd.js';
 import { pgrepl, withCluster } from './util.js';
 import { createTable } from './writes.js';
 
 export type DcsKind = 'local' | 'etcd';
-
-export interface HaNode {
-  readonly name: string;
-  readonly role: string;
-  readonly state: string;
-  readonly port: number;
-  readonly agent: { readonly url: string; readonly healthy: boolean; readonly reason: string | null } | null;
-}
-
-export interface HaStatus {
-  readonly nodes: HaNode[];
-  readonly leader: string | null;
-}
 
 /** A running `up --replicas 2 --sync 1 --ha` cluster with an empty `writes` table. */
 export interface HaBench {
@@ -62,10 +50,6 @@ export async function withHaCluster<T>(user: OsUser, dcs: DcsKind, use: (c: HaBe
   }
 }
 
-export async function haStatus(dir: string): Promise<HaStatus> {
-  return JSON.parse((await pgrepl(['status', '--dir', dir, '--json'])).stdout) as HaStatus;
-}
-
 /** Waits (60 s at most) for one leader (not `notLeader`) and every other node streaming. */
 export async function settled(c: HaBench, notLeader?: string): Promise<HaStatus> {
   const deadline = Date.now() + 60_000;
@@ -81,14 +65,6 @@ export async function settled(c: HaBench, notLeader?: string): Promise<HaStatus>
 
 export function portOf(c: HaBench, node: string): number {
   return c.ports[Number(node.slice(2)) - 1]!;
-}
-
-/** Every process of a node: its agent, its postmaster and the postmaster's children. */
-export async function nodeProcesses(dir: string, node: string): Promise<number[]> {
-  const agent = Number((await readFile(join(dir, 'agents', `${node}.pid`), 'utf8')).trim());
-  const postmaster = await nodePid(dir, node);
-  const children = (await readFile(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8').catch(() => '')).trim().split(/\s+/).filter(Boolean).map(Number);
-  return [agent, postmaster, ...children];
 }
 
 export interface LeaseSample {

@@ -21,8 +21,6 @@ import type { ActContext } from './act-context.js';
 import { readRequest, updateRequest } from './request.js';
 
 
-export type { ActContext } from './act-context.js';
-
 /** The lease was not ours when we acted on it: the cycle's remaining steps are skipped. */
 export class LeaseLostError extends Error {}
 
