@@ -77,13 +77,15 @@ export async function removeReplica(cluster: Cluster, name: string, options: Rem
   const upstream = nodeNamed(next, node.upstream!)!;
   options.onEvent({ type: 'step', node: upstream.name, message: `dropping slot ${name}` });
   await dropSlotWhenInactive(after, upstream, name);
-  const saved = await saveSpec(cluster, next);
-  await applyConfig(saved);
+  // Before the spec changes: a removal refused midway (a path swapped under it) leaves the node
+  // in the spec, so running the command again finishes it, as the refusal's hint says.
   if (!options.keepData && (await readNodeState(cluster.layout, name)) !== null) {
     await cluster.layout.removeTree(cluster.layout.nodeDir(name));
   } else {
     // Kept data is the user's from now on: without a build state, nothing pgrepl does touches it.
     await cluster.layout.removeTree(cluster.layout.nodeStateFile(name));
   }
+  const saved = await saveSpec(cluster, next);
+  await applyConfig(saved);
   return { node: name, reattached, dataKept: options.keepData };
 }
