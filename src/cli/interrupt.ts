@@ -1,7 +1,7 @@
 import { PgreplError } from '../errors.js';
 import { terminateRunningPrograms } from '../pg/process.js';
 import { runInterruptCleanups } from '../util/cleanup.js';
-import { reportError } from './output.js';
+import { markInterrupted, reportError } from './output.js';
 
 class InterruptedError extends PgreplError {}
 
@@ -31,6 +31,7 @@ function interruptedError(signal: NodeJS.Signals): InterruptedError {
 
 export function exitOnInterrupt(): void {
   const handler = (signal: NodeJS.Signals): void => {
+    markInterrupted();
     terminateRunningPrograms('SIGTERM');
     reportError({ json: process.argv.includes('--json') }, interruptedError(signal));
     const exit = (): never => process.exit(signal === 'SIGINT' ? 130 : 143);

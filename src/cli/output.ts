@@ -64,14 +64,27 @@ export function reportUsageError(commanderMessage: string): void {
   reportError({ json }, new UsageError(commanderMessage.replace(/^error: /, '').split('\n').join(' '), { hint }));
 }
 
-/** Wraps a command action: runs it and turns any error into a printed message and exit code. */
+let interrupted = false;
+
+/** Called by the interrupt handler (interrupt.ts), which reports the interrupt and exits. */
+export function markInterrupted(): void {
+  interrupted = true;
+}
+
+/**
+ * Wraps a command action: runs it and turns any error into a printed message and exit code. A
+ * failure an interrupt caused (a server killed by the same Ctrl-C) must not stand in for it: the
+ * event loop is let through once, so a signal that arrived with the failure is handled first, and
+ * then only the interrupt is reported.
+ */
 export function action<A extends unknown[]>(run: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     const command = args[args.length - 1] as { optsWithGlobals(): CommonOptions };
     try {
       await run(...args);
     } catch (error) {
-      reportError(command.optsWithGlobals(), error);
+      await new Promise((resolve) => setImmediate(resolve));
+      if (!interrupted) reportError(command.optsWithGlobals(), error);
     }
   };
 }
