@@ -65,6 +65,7 @@ export function reportUsageError(commanderMessage: string): void {
 }
 
 let interrupted = false;
+const REPORT_GRACE_MS = 30;
 
 /** Called by the interrupt handler (interrupt.ts), which reports the interrupt and exits. */
 export function markInterrupted(): void {
@@ -74,8 +75,9 @@ export function markInterrupted(): void {
 /**
  * Wraps a command action: runs it and turns any error into a printed message and exit code. A
  * failure an interrupt caused (a server killed by the same Ctrl-C) must not stand in for it: the
- * event loop is let through once, so a signal that arrived with the failure is handled first, and
- * then only the interrupt is reported.
+ * report waits REPORT_GRACE_MS, so a signal that arrived with the failure is handled first (the
+ * child it killed can be seen dead before the signal reaches this process's handler), and then
+ * only the interrupt is reported.
  */
 export function action<A extends unknown[]>(run: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
@@ -83,7 +85,7 @@ export function action<A extends unknown[]>(run: (...args: A) => Promise<void>):
     try {
       await run(...args);
     } catch (error) {
-      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setTimeout(resolve, REPORT_GRACE_MS));
       if (!interrupted) reportError(command.optsWithGlobals(), error);
     }
   };

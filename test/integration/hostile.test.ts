@@ -158,7 +158,7 @@ for (const signal of ['SIGINT', 'SIGKILL'] as const) {
     await pgreplJson(['up', '--dir', dir, '--replicas', '0', '--port', String(await freePortBlock(2))]);
     const child = spawn(process.execPath, [CLI, 'up', '--dir', dir, '--replicas', '1'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stderr = '';
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       if (/pg2: starting hot standby/.test(stderr)) {

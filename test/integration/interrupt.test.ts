@@ -28,7 +28,7 @@ async function upUntilCloneWrites(dir: string): Promise<RunningUp> {
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   let exitedEarly = false;
-  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  const exited = new Promise<number | null>((res) => child.once('close', (code) => res(code)));
   void exited.then(() => (exitedEarly = true));
   await waitFor(
     async () => {

@@ -100,7 +100,7 @@ test('up builds a primary and two streaming replicas, and manages them over thei
     const child = startPgrepl(['up', '--dir', dir, '--replicas', '3', '--json']);
     let stdout = '';
     child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
-    const exited = new Promise<number>((res) => child.once('exit', (code) => res(code ?? 1)));
+    const exited = new Promise<number>((res) => child.once('close', (code) => res(code ?? 1)));
     let sawClone = false;
     let running = true;
     void exited.then(() => (running = false));
