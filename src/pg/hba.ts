@@ -13,8 +13,18 @@ export interface HbaInput {
   readonly clientAddresses: readonly string[];
 }
 
+/**
+ * Linux gives a connection to any 127.0.0.0/8 address the source 127.0.0.1, so a node listening on
+ * 127.0.0.2 is reached from 127.0.0.1 even by itself. Admitting that source opens nothing to the
+ * network: only this machine can send from loopback, and it can already reach the node.
+ */
+function withLoopbackSource(addresses: readonly string[]): string[] {
+  const loopback = addresses.some((a) => /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a) && a !== '127.0.0.1');
+  return loopback ? [...addresses, '127.0.0.1'] : [...addresses];
+}
+
 function unique(values: readonly string[]): string[] {
-  return [...new Set(values.map(hbaAddress))];
+  return [...new Set(withLoopbackSource(values).map(hbaAddress))];
 }
 
 export function renderHba(input: HbaInput): string {

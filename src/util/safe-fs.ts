@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, existsSync, fchmodSync, fchownSync, fstatSync, lstatSync, openSync, readFileSync, renameSync, rmSync, type Stats, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fchmodSync, fchownSync, fstatSync, fsyncSync, lstatSync, openSync, readFileSync, renameSync, rmSync, type Stats, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { PgreplError } from '../errors.js';
 
@@ -85,19 +85,30 @@ export function readFileNoFollowSync(path: string, shownAs = path): string {
   }
 }
 
-/** Atomically replaces `path`: writes a new, exclusively created temp file beside it, then renames it over. */
+/**
+ * Atomically and durably replaces `path`: writes a new, exclusively created temp file beside it,
+ * flushes it, renames it over, and flushes the directory, so after a power cut the file is the old
+ * one or the new one, never empty. What pgrepl writes this way (standby.signal, a follow's
+ * primary_conninfo, the spec, an intent) decides how a node starts; a demoted primary that came back
+ * without its standby.signal would start writable.
+ */
 export async function writeFileAtomic(path: string, content: string, mode: number, owner?: { uid: number; gid: number }): Promise<void> {
-  writeFileAtomicSync(path, content, mode, owner);
+  writeFileAtomicSync(path, content, mode, owner, true);
 }
 
-/** `writeFileAtomic` for callers that must not yield in between (a lock's critical section). */
-export function writeFileAtomicSync(path: string, content: string, mode: number, owner?: { uid: number; gid: number }): void {
+/**
+ * `writeFileAtomic` for callers that must not yield in between (a lock's critical section). Not
+ * flushed unless `durable`: the local DCS rewrites its records at every renewal, and they describe
+ * processes on this machine, which a power cut ends along with the records' meaning.
+ */
+export function writeFileAtomicSync(path: string, content: string, mode: number, owner?: { uid: number; gid: number }, durable = false): void {
   const temp = join(dirname(path), `.pgrepl-${randomBytes(8).toString('hex')}.tmp`);
   const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
   try {
     writeFileSync(fd, content);
     fchmodSync(fd, mode);
     if (owner) fchownSync(fd, owner.uid, owner.gid);
+    if (durable) fsyncSync(fd);
   } catch (error) {
     closeSync(fd);
     rmSync(temp, { force: true });
@@ -105,6 +116,16 @@ export function writeFileAtomicSync(path: string, content: string, mode: number,
   }
   closeSync(fd);
   renameSync(temp, path);
+  if (durable) fsyncDirectory(dirname(path));
+}
+
+function fsyncDirectory(path: string): void {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const PROC_FD = '/proc/self/fd';

@@ -143,3 +143,14 @@ test('up builds a primary and two streaming replicas, and manages them over thei
 function postmasterPids(dir: string, nodes: readonly string[]): Promise<number[]> {
   return Promise.all(nodes.map((n) => nodePid(dir, n)));
 }
+
+test('up --host: nodes on other loopback addresses stream, though Linux sends every loopback connection from 127.0.0.1', async (t) => {
+  const bin = await findBinaries();
+  const dir = await clusterDir(t);
+  const port = await freePortBlock(2);
+  await pgreplJson(['up', '--dir', dir, '--replicas', '1', '--port', String(port), '--host', '127.0.0.2,127.0.0.3']);
+  const status = await pgreplJson<ClusterStatus>(['status', '--dir', dir]);
+  assert.deepEqual(status.nodes.map((n) => `${n.name}@${n.host}`), ['pg1@127.0.0.2', 'pg2@127.0.0.3']);
+  await psql(bin.bindir, await urlOf(dir, 'pg1'), 'CREATE TABLE across AS SELECT 7 AS seven');
+  assert.ok(await waitForPsql(bin.bindir, await urlOf(dir, 'pg2'), 'SELECT seven FROM across', '7', 'the row on pg2'));
+});
