@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The files the page is made of: ours and uPlot's, copied beside the console bundle at build time. */
-export const ASSET_FILES = ['index.html', 'app.js', 'topology.js', 'app.css', 'uPlot.iife.min.js', 'uPlot.min.css'] as const;
+export const ASSET_FILES = ['index.html', 'format.js', 'topology.js', 'cards.js', 'chart.js', 'app.js', 'app.css', 'uPlot.iife.min.js', 'uPlot.min.css'] as const;
 
 const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',

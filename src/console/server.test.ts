@@ -18,7 +18,7 @@ function app(calls: string[] = []): ReturnType<typeof consoleApp> {
     close: async () => undefined,
   };
   const state = new ConsoleState(10, false);
-  const assets = Assets.fromMemory({ 'index.html': '<!doctype html>', 'app.js': '', 'topology.js': '', 'app.css': '', 'uPlot.iife.min.js': '', 'uPlot.min.css': '' });
+  const assets = Assets.fromMemory({ 'index.html': '<!doctype html>', 'format.js': '', 'topology.js': '', 'cards.js': '', 'chart.js': '', 'app.js': '', 'app.css': '', 'uPlot.iife.min.js': '', 'uPlot.min.css': '' });
   return consoleApp({
     state, metrics: new ClusterMetrics(() => 0), actions: new ActionRunner(ops, state), token: 's3cret', assets,
     status: ops.status, allowedHosts: new Set(['127.0.0.1:9']),

@@ -49,6 +49,8 @@ test('the console shows the cluster live, its metrics parse right, and actions n
   const page = await (await browser(t)).newPage();
   const requested = new Set<string>();
   page.on('request', (r) => requested.add(new URL(r.url()).origin));
+  const scriptErrors: string[] = [];
+  page.on('pageerror', (error) => scriptErrors.push(error.message));
   const started = Date.now();
   await page.goto(console_.url);
 
@@ -179,4 +181,5 @@ test('the console shows the cluster live, its metrics parse right, and actions n
   });
 
   assert.deepEqual([...requested], [new URL(console_.url).origin], 'the page requested nothing but its console');
+  assert.deepEqual(scriptErrors, [], 'the page threw no error');
 });
