@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { resolveClusterDir } from '../cluster/location.js';
 import { openCluster } from '../cluster/open.js';
 import { UsageError } from '../errors.js';
-import { runAgentProcess, systemdUnit } from '../ha/process.js';
+import { runAgentProcess } from '../ha/process.js';
+import { systemdUnit } from '../ha/systemd-unit.js';
 import { action, type CommonOptions } from './output.js';
 import { withCommonOptions } from './options.js';
 
@@ -23,7 +24,7 @@ export function registerAgent(program: Command): void {
         if (!flags.node) throw new UsageError('which node? --node NAME is required', { hint: 'see `pgrepl status` for the node names' });
         const root = resolveClusterDir(flags.dir);
         if (flags.systemdUnit) {
-          process.stdout.write(systemdUnit(root, flags.node, flags.dcs));
+          process.stdout.write(systemdUnit({ node: process.execPath, script: process.argv[1]! }, root, flags.node, flags.dcs));
           return;
         }
         await runAgentProcess(await openCluster(root), flags.node, flags.dcs);

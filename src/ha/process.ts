@@ -1,5 +1,4 @@
 import type { Server } from 'node:http';
-import { join } from 'node:path';
 import type { Cluster } from '../cluster/context.js';
 import { nodeNamed } from '../spec/topology.js';
 import { UnknownNodeError } from '../cluster/errors.js';
@@ -59,31 +58,4 @@ export async function runAgentProcess(cluster: Cluster, name: string, dcsUrl: st
   await new Promise((resolve) => server.close(resolve));
   await dcs.close();
   say('agent stopped');
-}
-
-/** A systemd unit that runs one node's agent on a real server. */
-export function systemdUnit(root: string, node: string, dcs: string | undefined): string {
-  const args = ['agent', '--node', node, '--dir', root, ...(dcs ? ['--dcs', dcs] : [])].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
-  return [
-    `# The agents sign their requests to each other with ${join(root, 'secrets', 'agent-api.key')}:`,
-    '# on another machine, copy that file there (same path, mode 0600) before starting this unit.',
-    '[Unit]',
-    `Description=pgrepl HA agent for ${node}`,
-    'After=network-online.target',
-    'Wants=network-online.target',
-    '',
-    '[Service]',
-    'Type=simple',
-    `ExecStart=${process.execPath} ${process.argv[1]} ${args.join(' ')}`,
-    // Only the agent gets the signal: it stops its own PostgreSQL itself (unless paused), and a
-    // restarted agent finds a server it left running (paused) still there.
-    'KillMode=process',
-    'TimeoutStopSec=60',
-    'Restart=on-failure',
-    'RestartSec=1',
-    '',
-    '[Install]',
-    'WantedBy=multi-user.target',
-    '',
-  ].join('\n');
 }
