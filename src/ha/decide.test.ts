@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseLsn } from '../pg/lsn.js';
 import { decide } from './decide.js';
+import { UNKNOWN_HOLDER } from './dcs/dcs.js';
 import type { Action, HaSettings, LeaseView, LocalPg, PeerView, Snapshot, SwitchoverRequest } from './snapshot.js';
 
 const NOW = 1_000_000;
@@ -91,6 +92,15 @@ const table: Array<[string, Snapshot, string, RegExp]> = [
   ['DCS down, never held: fence a primary', snap('pg1', primary(), { dcs: 'unavailable', myDeadline: null }), 'fence', /not holding the lease/],
   ['DCS down, replica: nothing', snap('pg2', replica(), { dcs: 'unavailable', myDeadline: null }), '', /no change/],
   ['paused holder renews only', snap('pg1', stopped({ crashed: true, control: 'in production' }), held('pg1', NOW + 2000), [], { paused: true }), 'renew', /paused/],
+  // Review (review-ha.md): situations the table missed.
+  ['F2: a restarted agent whose key still names it takes it back (acquire), as renew needs the lease its predecessor held', snap('pg1', primary(), held('pg1', null)), 'acquire', /lease held, primary on timeline 1/],
+  ['F2: the same while paused', snap('pg1', primary(), held('pg1', null), [], { paused: true }), 'acquire', /paused/],
+  ['F5: sync: a nofailover quorum member is compared like any other', snap('pg2', lost(), held(null), [peer('pg3', { eligible: false })], { syncK: 1 }), 'acquire,promote', /taking over/],
+  ['F5: sync: a nofailover quorum member ahead is caught up from, never overtaken', snap('pg2', lost('0/5000000'), held(null), [peer('pg3', { eligible: false, lsn: parseLsn('0/8000000') })], { syncK: 1 }), 'follow', /48.0 MB behind pg3.*following pg3/],
+  ['F5: async: an ineligible peer ahead still does not count', snap('pg2', lost('0/5000000'), held(null), [peer('pg3', { eligible: false, lsn: parseLsn('0/8000000') })]), 'acquire,promote', /taking over/],
+  ['F8: a replica does not follow an unreadable leader record', snap('pg3', replica('0/5000000', 'pg1'), held(UNKNOWN_HOLDER)), '', /unreadable/],
+  ['F8: a stopped node does not rejoin an unreadable leader record', snap('pg1', stopped({ control: 'shut down' }), held(UNKNOWN_HOLDER)), '', /unreadable/],
+  ['F8: a primary still fences when the leader record is unreadable', snap('pg1', primary(), held(UNKNOWN_HOLDER)), 'fence', /fencing/],
   ['paused replica never takes over', snap('pg2', lost('0/9000000'), held(null), [], { paused: true }), '', /paused/],
 ];
 

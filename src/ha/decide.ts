@@ -1,4 +1,5 @@
-import type { Decision, LocalPg, PeerView, Snapshot } from './snapshot.js';
+import { UNKNOWN_HOLDER } from './dcs/dcs.js';
+import type { Action, Decision, LocalPg, PeerView, Snapshot } from './snapshot.js';
 import { chooseTakeover } from './takeover.js';
 
 type Running = Extract<LocalPg, { kind: 'running' }>;
@@ -25,7 +26,7 @@ function decideOnce(s: Snapshot): Decision {
   if (s.lease.dcs === 'unavailable') return withoutDcs(s, s.lease.myDeadline);
   const { holder, myDeadline } = s.lease;
   if (s.settings.paused) {
-    return holder === s.me ? { reason: 'paused: holding the lease, no automatic action', actions: [{ kind: 'renew' }] } : { reason: 'paused: no automatic action', actions: [] };
+    return holder === s.me ? { reason: 'paused: holding the lease, no automatic action', actions: [keepLease(s)] } : { reason: 'paused: no automatic action', actions: [] };
   }
   if (holder === s.me) return asHolder(s);
   if (holder !== null) return underLeader(s, holder);
@@ -48,8 +49,18 @@ function withoutDcs(s: Snapshot, myDeadline: number | null): Decision {
   return { reason: 'DCS unreachable: the primary keeps running while every other agent answers (failsafe)', actions: [{ kind: 'failsafe' }] };
 }
 
+/**
+ * Keeps the lease the DCS says is ours. Without a deadline of our own, this agent did not take it
+ * (it was restarted while its key still names it): it takes it back with an acquire, which adopts
+ * the key; a renew would fail every cycle (etcd renews only the lease this client was granted),
+ * leaving the node running as holder with no deadline and no watchdog until the key expired.
+ */
+function keepLease(s: Snapshot): Action {
+  return s.lease.myDeadline === null ? { kind: 'acquire' } : { kind: 'renew' };
+}
+
 function asHolder(s: Snapshot): Decision {
-  const renew = { kind: 'renew' } as const;
+  const renew = keepLease(s);
   const pg = s.pg;
   if (pg.kind === 'running') {
     const asked = s.request;
@@ -102,6 +113,8 @@ function describePrimary(pg: Running): string {
 function underLeader(s: Snapshot, leader: string): Decision {
   const pg = s.pg;
   if (pg.kind === 'running' && pg.role === 'primary') return { reason: `${leader} holds the lease but this node runs as a primary: fencing it`, actions: [{ kind: 'fence' }] };
+  // A damaged leader record names nobody to follow or rejoin: wait until it can no longer be held.
+  if (leader === UNKNOWN_HOLDER) return { reason: 'the leader record is unreadable: waiting until it expires', actions: [], soon: true };
   if (pg.kind === 'running') {
     const handover = handoverFrom(s, leader);
     if (handover) return handover;

@@ -23,11 +23,14 @@ function mb(bytes: number): string {
 /**
  * Whether this replica may take the free lease: it must be eligible, no reachable eligible peer
  * may have received more WAL (on equal WAL the lower name goes first, so two never race), and under
- * a synchronous quorum it must be a quorum member and enough members must have been compared that
- * one of them holds every acknowledged commit (ANY K of N: N - K + 1 of them).
+ * a synchronous quorum it must be a quorum member, enough members must have been compared that
+ * one of them holds every acknowledged commit (ANY K of N: N - K + 1 of them), and no member that
+ * may not be promoted (nofailover) may be ahead of it: it catches up from that one first.
  */
 export function chooseTakeover(s: Snapshot, pg: Running): Verdict {
-  const rivals = s.peers.filter((p): p is PeerView & { timeline: number; lsn: Lsn } => p.reachable && p.running && p.eligible && p.timeline !== null && p.lsn !== null);
+  // Every running replica whose position is known is compared; only eligible ones may go first.
+  const known = s.peers.filter((p): p is PeerView & { timeline: number; lsn: Lsn } => p.reachable && p.running && p.role === 'replica' && p.timeline !== null && p.lsn !== null);
+  const rivals = known.filter((p) => p.eligible);
   const mine = pg.lsn === null ? null : { timeline: pg.timeline, lsn: pg.lsn };
   const first = mine === null ? null : firstAhead(s.me, mine, rivals);
   const refuse = (why: string, ahead: string | null = first?.name ?? null): Verdict => ({ ok: false, why, ahead });
@@ -38,8 +41,15 @@ export function chooseTakeover(s: Snapshot, pg: Running): Verdict {
     if (compare(first, mine) === 0) return refuse(`${first.name} has received as much WAL and goes first`);
     return refuse(first.timeline > mine.timeline ? `${first.name} is on a newer timeline (${first.timeline} > ${mine.timeline})` : `${mb(lsnDistance(first.lsn, mine.lsn))} behind ${first.name}`);
   }
-  const quorum = quorumCheck(s, rivals.map((p) => p.name));
+  const quorum = quorumCheck(s, known.map((p) => p.name));
   if (quorum) return refuse(quorum);
+  // Under a quorum, a member that may not be promoted (nofailover) may still hold an acknowledged
+  // commit this node lacks: it is caught up from, never overtaken.
+  const holding = s.settings.syncK === 0 ? undefined : known.find((p) => !p.eligible && s.settings.quorumMembers.includes(p.name) && compare(p, mine) > 0);
+  if (holding) {
+    const gap = holding.timeline > mine.timeline ? `on an older timeline than ${holding.name}` : `${mb(lsnDistance(holding.lsn, mine.lsn))} behind ${holding.name}`;
+    return refuse(`${gap}, a synchronous standby that may not be promoted but may hold acknowledged commits`, holding.name);
+  }
   return { ok: true, why: `${s.me} is the most advanced of ${rivals.length + 1} compared (${formatLsn(pg.lsn!)}, timeline ${pg.timeline})` };
 }
 
