@@ -63,6 +63,18 @@ export const contractCases: readonly ContractCase[] = [
     },
   },
   {
+    name: 'a holder restarted within the TTL (a new client) takes its own key back with acquire, then renews it',
+    async run(h) {
+      const [before, b] = [await h.open(), await h.open()];
+      assert.equal(await before.acquireLeader('a'), true);
+      const after = await h.open();
+      assert.equal(await after.acquireLeader('a'), true);
+      assert.equal(await after.renewLeader('a'), true);
+      assert.equal((await b.leader())?.holder, 'a');
+      assert.equal(await b.acquireLeader('b'), false);
+    },
+  },
+  {
     name: 'the leader key lives a TTL, then leader() is null',
     async run(h) {
       const a = await h.open();
