@@ -1,5 +1,5 @@
 import { controlData } from '../pg/controldata.js';
-import { formatLsn, parseLsnOrNull } from '../pg/lsn.js';
+import { formatLsn, parseLsnOrNull, type Lsn } from '../pg/lsn.js';
 import type { ClusterSpec, NodeSpec } from '../spec/schema.js';
 import { readNodeState } from '../cluster/node-state.js';
 import type { Cluster } from '../cluster/context.js';
@@ -9,7 +9,7 @@ import { apiUrl } from './config.js';
 import { parseMemberState, type MemberState } from './member.js';
 import type { OwnServer } from './own-server.js';
 import type { ControlState, LastLeader, LeaseView, LocalPg, PeerView } from './snapshot.js';
-import { isInRecovery } from '../pg/queries.js';
+import { isInRecovery, type ServerPosition } from '../pg/queries.js';
 import { withConnection } from '../pg/sql.js';
 import { adminTarget } from '../cluster/context.js';
 
@@ -30,6 +30,19 @@ function nodeAt(spec: ClusterSpec, host: string | null, port: number | null): st
   return spec.nodes.find((n) => n.host === host && n.port === port)?.name ?? null;
 }
 
+/**
+ * How far a server's WAL goes, the position takeovers are decided on. A primary: its write
+ * position. A standby: what it received or replayed, whichever is further. The receive position
+ * alone understates a standby restarted while its upstream is gone: PostgreSQL then reports the
+ * start of the WAL segment it asks for (up to 16 MB behind what it has replayed from its own
+ * pg_wal) until streaming resumes, and a quorum member holding acknowledged commits would look
+ * behind a replica that lacks them.
+ */
+export function walHeld(p: Pick<ServerPosition, 'inRecovery' | 'lsn' | 'replayLsn'>): Lsn | null {
+  if (!p.inRecovery || p.replayLsn === null) return p.lsn;
+  return p.lsn === null || p.replayLsn > p.lsn ? p.replayLsn : p.lsn;
+}
+
 /** The agent's own PostgreSQL: running (and what it says), not answering, or stopped (and why). */
 export async function lookAtSelf(cluster: Cluster, node: NodeSpec, own: OwnServer, memory: Memory, now: number): Promise<LocalPg> {
   if (await own.running()) {
@@ -42,7 +55,7 @@ export async function lookAtSelf(cluster: Cluster, node: NodeSpec, own: OwnServe
         kind: 'running',
         role: p.inRecovery ? 'replica' : 'primary',
         timeline: p.timeline,
-        lsn: p.lsn,
+        lsn: walHeld(p),
         replayLsn: p.replayLsn,
         streaming: p.receiverStatus === 'streaming',
         upstream: p.inRecovery ? nodeAt(cluster.spec, p.configuredHost, p.configuredPort) : null,

@@ -47,7 +47,7 @@ export type LocalPg =
       readonly kind: 'running';
       readonly role: 'primary' | 'replica';
       readonly timeline: number;
-      /** Primary: current write position; replica: last received. */
+      /** Primary: current write position; replica: last received or replayed, whichever is further (look.ts, walHeld). */
       readonly lsn: Lsn | null;
       readonly replayLsn: Lsn | null;
       /** Replica: the walreceiver streams. */
