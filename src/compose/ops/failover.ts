@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PgreplError } from '../../errors.js';
-import { compose } from './engine.js';
+import { compose, composeCommand } from './engine.js';
 import { lookAll, nodeQuery } from './look.js';
 import { chooseCandidate, nodesToFence } from './plan.js';
 import { readPrimary, writePrimary, type ComposeProject } from './project.js';
@@ -58,8 +58,9 @@ async function repoint(project: ComposeProject, node: string, to: string, retryM
 
 /**
  * Fails over: look, fence, look again, choose, record, repoint, promote.
- * 1. Every running node that could accept writes (the named primary, any rogue) is stopped first,
- *    so two writable primaries never exist; a fast shutdown also ships its last WAL to the standbys.
+ * 1. The named primary, answering or not, and every other node that answers as writable are
+ *    stopped first, so two writable primaries never exist; a fast shutdown also ships its last WAL
+ *    to the standbys.
  * 2. The most advanced standby is chosen after that, when positions no longer move.
  * 3. state/primary names it, durably, before it is promoted: from then on every node's entrypoint
  *    treats the old primary as a standby, so no `up -d`/`start`/`restart` brings it back writable.
@@ -67,15 +68,16 @@ async function repoint(project: ComposeProject, node: string, to: string, retryM
  *    (cascading), so they follow its promotion at once and a quorum is there for the first commit.
  */
 export async function composeFailover(project: ComposeProject, progress: (line: string) => void = () => {}): Promise<FailoverResult> {
+  // Which Compose CLI runs is found by running one (`docker compose version`): found while the
+  // nodes are looked at, not after, when the fence waits on it.
+  void composeCommand().catch(() => undefined);
   const from = await readPrimary(project);
   const first = await lookAll(project, project.nodes, LOOK_MS);
   const fence = nodesToFence(from, first);
   const precheck = chooseCandidate(fence, first);
   if (!precheck.ok) throw new FailoverRefusedError(`no failover: ${precheck.reason}; nothing was changed`, { hint: 'start a standby (docker compose start pgN) and retry' });
-  if (fence.length > 0) {
-    progress(`fencing ${fence.join(', ')} (compose stop, so its container cannot take writes)`);
-    await compose(project.dir, ['stop', '-t', '60', ...fence]);
-  }
+  progress(`fencing ${fence.join(', ')} (compose stop, so its container cannot take writes)`);
+  await compose(project.dir, ['stop', '-t', '60', ...fence]);
   const choice = chooseCandidate(fence, await lookAll(project, project.nodes.filter((n) => !fence.includes(n)), LOOK_MS));
   if (!choice.ok) {
     throw new FailoverRefusedError(`no failover: ${choice.reason}; ${fence.join(', ') || 'no node'} stopped`, { hint: 'start a standby and run pgrepl compose failover again' });

@@ -2,9 +2,13 @@ import type { NodeLook } from './look.js';
 
 type Running = Extract<NodeLook, { running: true }>;
 
-/** Which nodes to fence (stop) before anything is promoted: the named primary and any other writable node. */
+/**
+ * Which nodes to fence (stop) before anything is promoted: the named primary whether or not it
+ * answered (one that refuses new connections, at max_connections or overloaded, may still commit on
+ * the sessions it has), and any other node that answered as writable.
+ */
 export function nodesToFence(primary: string, looks: readonly NodeLook[]): string[] {
-  return looks.filter((l) => l.running && (l.name === primary || !l.inRecovery)).map((l) => l.name);
+  return [primary, ...looks.filter((l) => l.running && !l.inRecovery && l.name !== primary).map((l) => l.name)];
 }
 
 export type FailoverChoice =
