@@ -1,6 +1,6 @@
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findBinaries } from '../../src/pg/binaries.js';
 import { waitFor } from '../../src/util/wait.js';
@@ -57,4 +57,19 @@ export async function nodeProcesses(dir: string, node: string): Promise<number[]
   const postmaster = await nodePid(dir, node);
   const children = (await readFile(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8').catch(() => '')).trim().split(/\s+/).filter(Boolean).map(Number);
   return [agent, postmaster, ...children];
+}
+
+/**
+ * Runs `step`; when it fails, the error carries the last lines of every agent's log, which is all
+ * there is to tell why a failover did or did not happen once the test's directory is removed.
+ */
+export async function explainedByAgents<T>(dir: string, step: () => Promise<T>, lines = 40): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    const names = (await readdir(join(dir, 'agents')).catch(() => [] as string[])).filter((f) => f.endsWith('.log')).sort();
+    const tails = await Promise.all(names.map(async (f) => `--- ${f}\n${(await readFile(join(dir, 'agents', f), 'utf8').catch(() => '')).trimEnd().split('\n').slice(-lines).join('\n')}`));
+    (error as Error).message += `\nagents' logs:\n${tails.join('\n')}`;
+    throw error;
+  }
 }

@@ -6,7 +6,7 @@ import { waitFor } from '../../src/util/wait.js';
 import { nodePid, pgreplJson, psql, superuserPassword } from './fixture.js';
 import { Writer } from './writer.js';
 import { etcdMissing, startEtcd } from './etcd.js';
-import { haCluster, haStatus, nodeProcesses, type HaNode, type HaStatus } from './ha-fixture.js';
+import { explainedByAgents, haCluster, haStatus, nodeProcesses, type HaNode, type HaStatus } from './ha-fixture.js';
 
 const status = haStatus;
 
@@ -48,7 +48,7 @@ test(`HA (${backend} DCS): agents fail over by themselves in synchronous mode; a
   assert.deepEqual(await Promise.all(first.nodes.map((n) => health(n, 'primary'))), [200, 503, 503]);
   assert.deepEqual(await Promise.all(first.nodes.map((n) => health(n, 'replica'))), [503, 200, 200]);
 
-  await t.test('SIGKILL of the postmaster: restarted in place, same leader', async () => {
+  await t.test('SIGKILL of the postmaster: restarted in place, same leader', () => explainedByAgents(dir, async () => {
     const writer = await startWriter(dir, port, 1);
     try {
       process.kill(await nodePid(dir, 'pg1'), 'SIGKILL');
@@ -63,9 +63,9 @@ test(`HA (${backend} DCS): agents fail over by themselves in synchronous mode; a
     // On a quiet machine the lease stays with pg1; on a starved one (a restart outlasting the lease)
     // a replica may take over instead, which is correct too: what must hold is that no write is lost.
     await assertAllAcked(bindir, dir, after.leader!, writer.acked);
-  });
+  }));
 
-  await t.test('only the agent dies: its primary keeps running and nobody is promoted beside it', async () => {
+  await t.test('only the agent dies: its primary keeps running and nobody is promoted beside it', () => explainedByAgents(dir, async () => {
     const leader = (await status(dir)).leader!;
     process.kill(Number((await readFile(join(dir, 'agents', `${leader}.pid`), 'utf8')).trim()), 'SIGKILL');
     // Three lease TTLs: the lease lapses, and every replica's agent must hold back.
@@ -77,9 +77,9 @@ test(`HA (${backend} DCS): agents fail over by themselves in synchronous mode; a
     assert.match(s.nodes.find((n) => n.name !== leader)!.agent!.reason ?? '', new RegExp(`${leader} still accepts SQL`));
     await pgreplJson(['up', '--dir', dir]); // restarts the agent, which takes the lease back
     assert.equal((await settled(dir, 'the agent to take its lease back')).leader, leader);
-  });
+  }));
 
-  await t.test('node crash (agent, postmaster and backends SIGKILLed): a replica takes over', async () => {
+  await t.test('node crash (agent, postmaster and backends SIGKILLed): a replica takes over', () => explainedByAgents(dir, async () => {
     const writer = await startWriter(dir, port, 1_000_000);
     let after: HaStatus;
     try {
@@ -99,9 +99,9 @@ test(`HA (${backend} DCS): agents fail over by themselves in synchronous mode; a
     const back = await settled(dir, 'pg1 to rejoin as a replica');
     assert.equal(back.nodes.find((n) => n.name === 'pg1')!.role, 'replica');
     await assertAllAcked(bindir, dir, 'pg1', writer.acked);
-  });
+  }));
 
-  await t.test('switchover through the agents under a writer loses no acknowledged write', async () => {
+  await t.test('switchover through the agents under a writer loses no acknowledged write', () => explainedByAgents(dir, async () => {
     const from = (await status(dir)).leader!;
     const writer = await startWriter(dir, port, 2_000_000);
     let result: { from: string; to: string; viaAgents: boolean };
@@ -118,9 +118,9 @@ test(`HA (${backend} DCS): agents fail over by themselves in synchronous mode; a
     assert.equal(after.leader, result.to);
     assert.equal(after.nodes.find((n) => n.name === from)!.state, 'streaming', 'the old primary streams from the new one');
     await assertAllAcked(bindir, dir, result.to, writer.acked);
-  });
+  }));
 
-  await t.test('SIGSTOP of a whole node past the lease TTL: another takes over, the frozen one fences itself on SIGCONT', async () => {
+  await t.test('SIGSTOP of a whole node past the lease TTL: another takes over, the frozen one fences itself on SIGCONT', () => explainedByAgents(dir, async () => {
     const frozen = (await status(dir)).leader!;
     const frozenPort = (await status(dir)).nodes.find((n) => n.name === frozen)!.port;
     const writer = await startWriter(dir, port, 3_000_000);
@@ -152,10 +152,10 @@ test(`HA (${backend} DCS): agents fail over by themselves in synchronous mode; a
     assert.equal(back.nodes.find((n) => n.name === frozen)!.role, 'replica');
     await assertAllAcked(bindir, dir, newLeader, writer.acked);
     await assertAllAcked(bindir, dir, frozen, writer.acked);
-  });
+  }));
 
   if (etcd) {
-    await t.test('etcd unreachable past the TTL: the primary keeps running in failsafe mode, every replica agreeing', async () => {
+    await t.test('etcd unreachable past the TTL: the primary keeps running in failsafe mode, every replica agreeing', () => explainedByAgents(dir, async () => {
       const leader = (await status(dir)).leader!;
       const writer = await startWriter(dir, port, 5_000_000);
       try {
@@ -177,7 +177,7 @@ test(`HA (${backend} DCS): agents fail over by themselves in synchronous mode; a
       const after = await settled(dir, 'the cluster after the etcd outage');
       assert.equal(after.leader, leader, 'the same primary leads');
       await assertAllAcked(bindir, dir, leader, writer.acked);
-    });
+    }));
   }
 });
 }
