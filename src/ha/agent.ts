@@ -78,6 +78,7 @@ export class Agent {
   readonly #lastLeader: LastLeaderMemory = { verdict: 'unknown', timeouts: 0 };
   #view: AgentView = { member: null, leader: null, paused: false, holdsLease: false, pg: null, dcsReachable: true };
   #failsafe: { from: string; until: number } | null = null;
+  #pausedSeen: boolean | null = null;
   /** When the lease another node holds runs out unless renewed (monotonic ms), as last seen. */
   #othersLeaseEnds: number | null = null;
   readonly #failsafeTicker: FailsafeTicker;
@@ -218,7 +219,7 @@ export class Agent {
     const [pg, lease, paused, request] = await Promise.all([
       lookAtSelf(this.#cluster, node, this.#own, this.#memory, now),
       lookAtLease(this.options.dcs, this.#lease.deadline, now),
-      readPaused(this.options.dcs).catch(() => false),
+      this.#readPaused(),
       currentRequest(this.options.dcs).catch(() => null),
     ]);
     const ha = this.#cluster.spec.ha!;
@@ -249,6 +250,20 @@ export class Agent {
     const failsafeFrom = this.#failsafe !== null && this.#failsafe.until > now ? this.#failsafe.from : null;
     this.#othersLeaseEnds = lease.dcs === 'ok' && lease.holder !== null && lease.holder !== node.name ? (lease.expiresAt ?? null) : null;
     return { me: node.name, pg, lease, peers, settings, specPrimary, lastLeader, request, failsafeFrom, now };
+  }
+
+  /**
+   * Whether the cluster is paused. A failed read (the lease read may still have worked) keeps the
+   * last answer: taken as "not paused" it would let a replica promote during maintenance. Before
+   * any answer, paused: no automatic action until the DCS says otherwise.
+   */
+  async #readPaused(): Promise<boolean> {
+    try {
+      this.#pausedSeen = await readPaused(this.options.dcs);
+    } catch {
+      /* keep the last answer */
+    }
+    return this.#pausedSeen ?? true;
   }
 
   #context(): ActContext {
@@ -339,11 +354,15 @@ export class Agent {
     }
   }
 
-  /** The watchdog: the lease may expire before a renewal lands, so the primary is stopped now. */
+  /**
+   * The watchdog: the lease may expire before a renewal lands, so the server is stopped now. Any
+   * running server, not only one the last look saw as a primary: that look predates the cycle's
+   * actions, and a promote or a start as primary may be under way (a holder's server is a primary
+   * or about to be one). A stopped one is left alone, not marked diverged.
+   */
   async #onLeaseExpiring(): Promise<void> {
     if (this.#view.paused || this.#stopped) return;
-    const pg = this.#view.pg;
-    if (pg?.kind !== 'running' || pg.role !== 'primary') return;
+    if (!(await this.#own.running().catch(() => true))) return;
     this.options.log('the lease may expire before a renewal lands: fencing this primary');
     await act(this.#context(), { kind: 'fence' }).catch((error: Error) => this.options.log(`fencing failed: ${error.message}`));
   }

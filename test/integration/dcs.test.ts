@@ -10,6 +10,20 @@ import { openDcs } from '../../src/ha/dcs/open.js';
 import { etcdHarness, localHarness } from './dcs-harness.js';
 import { etcdMissing, startEtcd } from './etcd.js';
 
+/**
+ * Keeps the etcd lease the key `key` is on alive, without rewriting the key: a holder whose
+ * renewals stopped, on a store whose own (backstop) expiry stays out of the way of what is tested.
+ */
+async function holdKeyLease(etcdUrl: string, key: string): Promise<() => void> {
+  const base = `http://${etcdUrl.replace(/^etcd:\/\//, '').split(',')[0]}`;
+  const post = async (path: string, body: unknown): Promise<Record<string, unknown>> =>
+    (await (await fetch(`${base}${path}`, { method: 'POST', body: JSON.stringify(body) })).json()) as Record<string, unknown>;
+  const range = await post('/v3/kv/range', { key: Buffer.from(key).toString('base64') });
+  const lease = (range.kvs as Array<{ lease: string }>)[0]!.lease;
+  const timer = setInterval(() => void post('/v3/lease/keepalive', { ID: lease }).catch(() => undefined), 300);
+  return () => clearInterval(timer);
+}
+
 for (const c of contractCases) {
   test(`local DCS: ${c.name}`, async (t) => c.run(await localHarness(t)));
 }
@@ -47,6 +61,7 @@ test('etcd DCS', async (t) => {
     const [a, b] = [await openDcs(cluster.url(), options), await openDcs(cluster.url(), options)];
     tt.after(() => Promise.all([a.close(), b.close()]));
     assert.equal(await a.acquireLeader('a'), true);
+    tt.after(await holdKeyLease(cluster.url(), '/pgrepl/observe/leader'));
     const firstSeen = performance.now();
     assert.equal((await b.leader())?.holder, 'a');
     await waitFor(async () => ((await b.leader()) === null ? true : undefined), { what: 'b to see the lease unrenewed for a TTL', timeoutMs: 5000, intervalMs: 20 });

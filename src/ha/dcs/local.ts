@@ -25,12 +25,13 @@ import { checkHolderName, checkKeyName, checkMemberName } from './names.js';
  * mutex every read-modify-write takes (see local-lock.ts). Plain reads take no lock: every record is
  * replaced whole by rename, so a reader sees one version or the next.
  *
- * An unreadable leader record fails closed: `leader()` reports it held by UNKNOWN_HOLDER and
- * `acquireLeader` refuses it, until its file's mtime + TTL has passed. Why that is safe: records are
- * only ever replaced whole, so an unreadable one was damaged after its write, by the disk or a hand.
+ * An unreadable leader record fails closed: the first call to see it (under the lock) replaces it
+ * with a record held by UNKNOWN_HOLDER, a name no agent may take, for a TTL from that moment on the
+ * shared monotonic clock; until then nobody acquires it. Why that is safe: records are only ever
+ * replaced whole, so an unreadable one was damaged after its last write, by the disk or a hand.
  * Whoever held the lease then cannot renew it (renewal needs a readable record naming it), so it
- * stops believing it leads at most a TTL after its last successful write, which is no later than the
- * file's mtime + TTL. After that moment nobody can still act as leader on the strength of it.
+ * stops believing it leads at most a TTL after that write, which is before the damage was seen
+ * plus a TTL. The file's mtime is not used: it is wall-clock time, which a clock step moves.
  */
 
 /** Milliseconds on a clock all processes of this host share. */
@@ -99,12 +100,20 @@ class LocalDcs implements Dcs {
     return this.guard(() => withLock(join(this.dir, 'lock'), this.timeoutMs, critical));
   }
 
-  /** The leader record as it stands at `now`: expired ones read as null, unreadable ones as held until they could not be. */
-  private currentLeader(now: number): LeaderFile | Unreadable | null {
+  /** The leader record as it stands at `now`: expired ones read as null, unreadable ones as such. */
+  private readLeader(now: number): LeaderFile | Unreadable | null {
     const record = readRecord(this.leaderPath, isLeaderFile);
-    if (record === null) return null;
-    if (isUnreadable(record)) return Date.now() < record.mtimeMs + this.ttlMs ? record : null;
+    if (record === null || isUnreadable(record)) return record;
     return record.boot === this.boot && record.expiresAt > now ? record : null;
+  }
+
+  /** Under the lock: the leader record at `now`, an unreadable one first replaced by UNKNOWN_HOLDER's (see above). */
+  private currentLeader(now: number): LeaderFile | null {
+    const record = this.readLeader(now);
+    if (record === null || !isUnreadable(record)) return record;
+    const held = { holder: UNKNOWN_HOLDER, expiresAt: now + this.ttlMs, boot: this.boot };
+    writeRecord(this.leaderPath, held);
+    return held;
   }
 
   private writeLeader(holder: string, now: number): void {
@@ -116,7 +125,7 @@ class LocalDcs implements Dcs {
     return this.locked(() => {
       const now = this.clock();
       const current = this.currentLeader(now);
-      if (current !== null && (isUnreadable(current) || current.holder !== me)) return false;
+      if (current !== null && current.holder !== me) return false;
       this.writeLeader(me, now);
       return true;
     });
@@ -127,7 +136,7 @@ class LocalDcs implements Dcs {
     return this.locked(() => {
       const now = this.clock();
       const current = this.currentLeader(now);
-      if (current === null || isUnreadable(current) || current.holder !== me) return false;
+      if (current === null || current.holder !== me) return false;
       this.writeLeader(me, now);
       return true;
     });
@@ -142,12 +151,17 @@ class LocalDcs implements Dcs {
   }
 
   async leader(): Promise<LeaderRecord | null> {
-    return this.guard(() => {
+    const asRecord = (current: LeaderFile | null, now: number): LeaderRecord | null => (current === null ? null : { holder: current.holder, expiresInMs: current.expiresAt - now });
+    // A plain read; one that finds the record unreadable takes the lock to replace it.
+    const found = await this.guard(() => {
       const now = this.clock();
-      const current = this.currentLeader(now);
-      if (current === null) return null;
-      if (isUnreadable(current)) return { holder: UNKNOWN_HOLDER, expiresInMs: Math.max(0, current.mtimeMs + this.ttlMs - Date.now()) };
-      return { holder: current.holder, expiresInMs: current.expiresAt - now };
+      const current = this.readLeader(now);
+      return isUnreadable(current) ? undefined : asRecord(current, now);
+    });
+    if (found !== undefined) return found;
+    return this.locked(() => {
+      const now = this.clock();
+      return asRecord(this.currentLeader(now), now);
     });
   }
 
