@@ -56,15 +56,21 @@ export async function act(ctx: ActContext, action: Action): Promise<void> {
 }
 
 /**
- * Renews the lease; if the DCS does not answer, asks the other agents at once for failsafe
- * instead of waiting a cycle: the renewal's own timeout has already eaten into the lease.
+ * Renews the lease; if the DCS does not answer, asks the other agents for failsafe. Not only once
+ * the renewal has timed out: a renewal unanswered for a loop wait already has the other agents
+ * asked meanwhile, as on a loaded machine the timeout plus the asking can outlast the lease's
+ * margin. Asking early is as safe as asking late: a grant only holds the granting agent back from
+ * a free lease for a TTL, and one answered renewal ends the asking.
  */
 async function renew(ctx: ActContext): Promise<void> {
+  const early = setTimeout(() => void ctx.failsafe.keep(ctx).catch(() => undefined), ctx.loopWaitMs);
   try {
     const kept = await ctx.lease.renew();
+    clearTimeout(early);
     ctx.failsafe.stop();
     if (!kept) throw new LeaseLostError('the lease is no longer ours');
   } catch (error) {
+    clearTimeout(early);
     if (!(error instanceof DcsUnavailableError)) throw error;
     await ctx.failsafe.keep(ctx);
   }

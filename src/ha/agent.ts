@@ -165,10 +165,13 @@ export class Agent {
    * A leader that cannot reach the DCS asks to keep running (POST /failsafe). By granting it this
    * agent promises to take no free lease for a TTL: the leader is alive and reaches it, so there
    * is nothing to fail over from. The leader asks before its own deadline, when its lease has not
-   * expired in the DCS, so no acquire of ours can have succeeded meanwhile.
+   * expired in the DCS, so no acquire of ours can have succeeded meanwhile; one that arrives late,
+   * after this agent took the lease, is refused.
    */
   grantFailsafe(leader: string): boolean {
     if (leader === this.options.node || !this.#cluster.spec.nodes.some((n) => n.name === leader)) return false;
+    // Holding the lease itself (taken once the asker's ran out), this agent may be promoting.
+    if (this.#lease.deadline !== null) return false;
     this.#failsafe = { from: leader, until: this.#clock() + this.#cluster.spec.ha!.ttlMs };
     return true;
   }

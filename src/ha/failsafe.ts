@@ -1,9 +1,12 @@
+import { PgreplError } from '../errors.js';
 import { apiUrl } from './config.js';
 import type { ActContext } from './act-context.js';
 import { agentKeyOf } from './agent-key.js';
 import { monotonic } from './lease.js';
 import { signRequest } from './peer-auth.js';
 import type { NodeSpec } from '../spec/schema.js';
+
+class NotHoldingError extends PgreplError {}
 
 /** Each peer has this long to answer a failsafe request. */
 const ASK_TIMEOUT_MS = 300;
@@ -34,7 +37,10 @@ async function granted(peer: NodeSpec, leader: string, key: Buffer): Promise<boo
  * before its lease could have expired.
  */
 export async function keepRunningWithoutDcs(ctx: ActContext): Promise<void> {
+  // Only a holder asks: the peers' promise holds them back from a free lease, so an agent whose
+  // primary was fenced (or handed over) meanwhile must stop asking, or nobody would ever take it.
   const asked = monotonic();
+  if (ctx.lease.deadline === null || ctx.lease.deadline <= asked) throw new NotHoldingError('not holding the lease: no failsafe to ask for');
   const { key } = await agentKeyOf(ctx.cluster.layout);
   const peers = ctx.cluster.spec.nodes.filter((n) => n.name !== ctx.node.name);
   const answers = await Promise.all(peers.map((n) => granted(n, ctx.node.name, key)));
@@ -51,13 +57,16 @@ export async function keepRunningWithoutDcs(ctx: ActContext): Promise<void> {
 export class FailsafeTicker {
   #timer: NodeJS.Timeout | undefined;
   #asking = false;
+  /** Counts stops: an ask that was under way when asking stopped does not start it again. */
+  #stops = 0;
 
   constructor(private readonly everyMs: number) {}
 
   /** Asks now (throws unless every agent grants it), then keeps asking until stopped or refused. */
   async keep(ctx: ActContext): Promise<void> {
+    const stops = this.#stops;
     await keepRunningWithoutDcs(ctx);
-    if (this.#timer) return;
+    if (this.#timer || stops !== this.#stops) return;
     this.#timer = setInterval(() => {
       if (this.#asking) return;
       this.#asking = true;
@@ -67,6 +76,7 @@ export class FailsafeTicker {
   }
 
   stop(): void {
+    this.#stops++;
     clearInterval(this.#timer);
     this.#timer = undefined;
   }
