@@ -18,6 +18,8 @@ import type { Action } from './snapshot.js';
 import { clusterLedBy } from './topology.js';
 import { handOver } from './handover.js';
 import type { ActContext } from './act-context.js';
+import { earlyAskIn } from './failsafe.js';
+import { monotonic } from './lease.js';
 import { readRequest, updateRequest } from './request.js';
 
 
@@ -57,13 +59,14 @@ export async function act(ctx: ActContext, action: Action): Promise<void> {
 
 /**
  * Renews the lease; if the DCS does not answer, asks the other agents for failsafe. Not only once
- * the renewal has timed out: a renewal unanswered for a loop wait already has the other agents
- * asked meanwhile, as on a loaded machine the timeout plus the asking can outlast the lease's
- * margin. Asking early is as safe as asking late: a grant only holds the granting agent back from
- * a free lease for a TTL, and one answered renewal ends the asking.
+ * the renewal has timed out: one still unanswered when the watchdog is near has them asked
+ * meanwhile (`earlyAskIn`), as on a loaded machine the timeout plus the asking can outlast the
+ * lease's margin. Asking early is as safe as asking late: a grant only holds the granting agent
+ * back from a free lease for a TTL, and one answered renewal ends the asking.
  */
 async function renew(ctx: ActContext): Promise<void> {
-  const early = setTimeout(() => void ctx.failsafe.keep(ctx).catch(() => undefined), ctx.loopWaitMs);
+  const askIn = earlyAskIn(ctx.lease.fencesAt, monotonic(), ctx.loopWaitMs);
+  const early = askIn === null ? undefined : setTimeout(() => void ctx.failsafe.keep(ctx).catch(() => undefined), askIn);
   try {
     const kept = await ctx.lease.renew();
     clearTimeout(early);

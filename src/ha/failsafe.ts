@@ -10,6 +10,19 @@ class NotHoldingError extends PgreplError {}
 
 /** Each peer has this long to answer a failsafe request. */
 const ASK_TIMEOUT_MS = 300;
+/** What asking every peer may take on a loaded machine. */
+const ASK_BUDGET_MS = 2 * ASK_TIMEOUT_MS;
+
+/**
+ * How long a renewal may go unanswered before the peers are asked for failsafe meanwhile: late
+ * enough that a merely slow renewal asks nobody (a grant holds a peer back from a free lease for a
+ * TTL, which would slow a failover that follows), early enough that the answers land before the
+ * watchdog fences at `fencesAt`. Null without a lease: there is nothing to keep. Pure.
+ */
+export function earlyAskIn(fencesAt: number | null, now: number, loopWaitMs: number): number | null {
+  if (fencesAt === null) return null;
+  return Math.max(loopWaitMs, fencesAt - ASK_BUDGET_MS - now);
+}
 
 /** Asks `peer`'s agent, signed with the agents' API key (an unsigned request is refused). */
 async function granted(peer: NodeSpec, leader: string, key: Buffer): Promise<boolean> {

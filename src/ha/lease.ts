@@ -29,6 +29,11 @@ export class LeaseKeeper {
     return this.#deadline;
   }
 
+  /** When the watchdog fences unless a renewal lands first, or null. */
+  get fencesAt(): number | null {
+    return this.#deadline === null ? null : this.#deadline - this.marginMs;
+  }
+
   async acquire(): Promise<boolean> {
     const asked = this.clock();
     const won = await this.dcs.acquireLeader(this.me);
