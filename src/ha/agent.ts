@@ -139,8 +139,12 @@ export class Agent {
     while (!this.#stopped) {
       const decision = await this.cycle();
       if (this.#stopped) break;
-      // The holder never backs off: its renewals must keep their pace.
-      const backoff = this.#lease.deadline === null ? 2 ** Math.min(this.#failures, 5) : 1;
+      // The holder never backs off: its renewals must keep their pace. Nor does a node running as a
+      // primary without the lease (an agent restarted over it): it must take the lease or fence
+      // before another node takes it, not sleep through that.
+      const pg = this.#view.pg;
+      const mayWrite = pg?.kind === 'running' && pg.role === 'primary';
+      const backoff = this.#lease.deadline === null && !mayWrite ? 2 ** Math.min(this.#failures, 5) : 1;
       await this.#pause(this.#untilNextLook(decision.soon ? SOON_MS : this.#cluster.spec.ha!.loopWaitMs * backoff));
     }
   }
