@@ -174,8 +174,9 @@ export class Agent {
    */
   grantFailsafe(leader: string): boolean {
     if (leader === this.options.node || !this.#cluster.spec.nodes.some((n) => n.name === leader)) return false;
-    // Holding the lease itself (taken once the asker's ran out), this agent may be promoting.
-    if (this.#lease.deadline !== null) return false;
+    // Holding the lease itself (taken once the asker's ran out), this agent may be promoting; and
+    // it vouches only for the leader it last saw hold the lease, not for any node that claims to.
+    if (this.#lease.deadline !== null || this.#view.leader !== leader) return false;
     this.#failsafe = { from: leader, until: this.#clock() + this.#cluster.spec.ha!.ttlMs };
     return true;
   }
