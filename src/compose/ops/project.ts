@@ -1,10 +1,11 @@
-import { open, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { UsageError } from '../../errors.js';
 import type { ConnectionTarget } from '../../pg/sql.js';
 import { PRIMARY_FILE, STATE_DIR } from '../layout.js';
 import { secretFile } from '../secrets.js';
+import { writeFileAtomic } from '../../util/safe-fs.js';
 
 export const COMPOSE_FILE = 'docker-compose.yml';
 
@@ -74,20 +75,5 @@ export async function readPrimary(project: ComposeProject): Promise<string> {
  * containers see the new file.
  */
 export async function writePrimary(project: ComposeProject, node: string): Promise<void> {
-  const dir = join(project.dir, STATE_DIR);
-  const path = join(dir, PRIMARY_FILE);
-  const file = await open(`${path}.tmp`, 'w', 0o644);
-  try {
-    await file.writeFile(`${node}\n`);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(`${path}.tmp`, path);
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await writeFileAtomic(join(project.dir, STATE_DIR, PRIMARY_FILE), `${node}\n`, 0o644);
 }
