@@ -119,8 +119,9 @@ export function writeFileAtomicSync(path: string, content: string, mode: number,
   if (durable) fsyncDirectory(dirname(path));
 }
 
+/** `path/.` with O_NOFOLLOW: a directory reached through /proc/self/fd/N opens, a symlink put in its place does not. */
 function fsyncDirectory(path: string): void {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY);
+  const fd = openSync(`${path}/.`, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   try {
     fsyncSync(fd);
   } finally {
