@@ -3,8 +3,7 @@
 // drawn by their own scripts (cards.js, chart.js, topology.js), loaded before this one.
 'use strict';
 (() => {
-  const $ = (id) => document.getElementById(id);
-  const { millis, text, setText, setHidden } = window.pgreplUi;
+  const { $, millis, text, setText, setHidden } = window.pgreplUi;
   const view = { ha: false, topologyKey: '', warnings: null };
 
   // ---- topology, warnings, events --------------------------------------------------------------

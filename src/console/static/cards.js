@@ -1,8 +1,7 @@
 // The node cards: one per node, made once and then updated field by field.
 'use strict';
 (() => {
-  const { bytes, millis, duration, text, setText, setAttr, setHidden } = window.pgreplUi;
-  const $ = (id) => document.getElementById(id);
+  const { $, bytes, millis, duration, text, setText, setAttr, setHidden } = window.pgreplUi;
   let slotCapBytes = 0;
   let act = () => {};
 

@@ -1,8 +1,7 @@
 // Replica lag over time (uPlot), from the history the console sends and each new sample.
 'use strict';
 (() => {
-  const { bytes, millis } = window.pgreplUi;
-  const $ = (id) => document.getElementById(id);
+  const { $, bytes, millis } = window.pgreplUi;
   const HISTORY_MAX = 1800;
   const view = { times: [], lag: new Map(), chart: null, chartKey: '' };
 

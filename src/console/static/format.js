@@ -28,5 +28,7 @@
   };
   const setHidden = (el, hidden) => { if (el.hidden !== hidden) el.hidden = hidden; };
 
-  window.pgreplUi = { bytes, millis, duration, text, setText, setAttr, setHidden };
+  const $ = (id) => document.getElementById(id);
+
+  window.pgreplUi = { $, bytes, millis, duration, text, setText, setAttr, setHidden };
 })();
